@@ -1,0 +1,37 @@
+# Two commands for a new machine:
+#   make demo   set up .venv and train a network, with a progress bar and a final accuracy
+#   make test   set up .venv and run the test suite (TORCH=1 adds the PyTorch cross-checks)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXTRAS ?= all,dev
+STAMP  := $(VENV)/.installed-$(shell echo "$(EXTRAS)" | tr ',' '-')
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+# PyTorch is only a test oracle (gradients, speed comparison): never a dependency of mlpkit.
+torch: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+
+demo: $(STAMP)
+	$(BIN)/mlpkit train --dataset mnist --epochs 5 --plots runs/demo
+
+test: $(STAMP) $(if $(TORCH),torch)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+
+bench: $(STAMP) torch
+	$(BIN)/python benchmarks/compare.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache runs

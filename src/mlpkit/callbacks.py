@@ -1,0 +1,46 @@
+"""Callbacks: how the training loop reports progress without printing.
+
+A callback receives the events of :func:`mlpkit.train`; set ``stop_training = True`` on it
+(from any event, or from a signal handler) to stop after the current batch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .history import History
+    from .network import Network
+
+__all__ = ["Callback", "LambdaCallback"]
+
+
+class Callback:
+    """Base class with empty event methods; override the ones you need."""
+
+    stop_training: bool = False
+
+    def on_train_begin(self, network: Network, history: History, n_batches: int) -> None:
+        """Before the first epoch; ``n_batches`` is the number of batches per epoch."""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Before epoch ``epoch`` (0-based)."""
+
+    def on_batch_end(self, epoch: int, batch: int, loss: float) -> None:
+        """After the optimiser step of batch ``batch`` (0-based) with that batch's loss."""
+
+    def on_epoch_end(self, epoch: int, history: History) -> None:
+        """After the epoch's evaluation; ``history`` already holds its row."""
+
+    def on_train_end(self, history: History) -> None:
+        """After training stopped (``history.stop_reason`` says why)."""
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, h: ...)``."""
+
+    def __init__(self, **events) -> None:
+        for name, function in events.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"unknown callback event {name!r}")
+            setattr(self, name, function)

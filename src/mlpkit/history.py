@@ -1,0 +1,58 @@
+"""The training record: one row per epoch, and why training stopped."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["History"]
+
+
+@dataclass
+class History:
+    """Per-epoch training loss, validation loss and accuracy, learning rate and seconds.
+
+    Lists have one entry per epoch run; accuracies are ``nan`` where they do not apply
+    (regression) and validation entries are ``nan`` without validation data.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    stop_reason: str = ""
+    best_epoch: int | None = None
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs run."""
+        return len(self.loss)
+
+    def append(self, **row: float) -> None:
+        for key, value in row.items():
+            getattr(self, key).append(float(value))
+
+    def last(self, key: str) -> float:
+        values = getattr(self, key)
+        return values[-1] if values else math.nan
+
+    def as_dict(self) -> dict:
+        """Plain lists and strings (JSON-ready; NaN becomes None)."""
+        def clean(value):
+            if isinstance(value, list):
+                return [None if isinstance(v, float) and math.isnan(v) else v for v in value]
+            return value
+
+        return {key: clean(value) for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        def restore(value):
+            if isinstance(value, list):
+                return [math.nan if v is None else float(v) for v in value]
+            return value
+
+        known = {k: restore(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)

@@ -1,0 +1,225 @@
+"""A feedforward network: layers chained so that each one's activation a is the next one's input.
+
+``forward`` runs the layers in order; ``backward`` runs them in reverse, starting from the
+output error δ^L and handing each layer the error of the one above (backpropagation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .initializers import Initializer
+from .layers import Dense, Dropout
+from .losses import Loss, get_loss
+
+__all__ = ["Network", "mlp"]
+
+
+class Network:
+    """An ordered list of layers (``Dense``, optionally ``Dropout`` between them).
+
+    Parameters
+    ----------
+    layers : sequence of Dense / Dropout
+        ``layers[i].n_outputs`` must equal ``layers[i + 1].n_inputs``.
+    """
+
+    def __init__(self, layers: Sequence[Dense | Dropout]) -> None:
+        layers = list(layers)
+        dense = [layer for layer in layers if isinstance(layer, Dense)]
+        if not dense:
+            raise ValueError("layers must contain at least one Dense layer, got none")
+        for layer in layers:
+            if not isinstance(layer, Dense | Dropout):
+                raise TypeError(f"layers must be Dense or Dropout, got {type(layer).__name__}")
+        for before, after in zip(dense, dense[1:], strict=False):
+            if before.n_outputs != after.n_inputs:
+                raise ValueError(
+                    f"layer sizes do not chain: {before!r} has {before.n_outputs} outputs but "
+                    f"the next Dense layer {after!r} expects {after.n_inputs} inputs"
+                )
+        dtypes = {layer.dtype for layer in dense}
+        if len(dtypes) > 1:
+            raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
+        self.layers = layers
+        self.dtype = dense[0].dtype
+
+    # -- shape facts -------------------------------------------------------------------------
+    @property
+    def dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.dense_layers[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.dense_layers[-1].n_outputs
+
+    @property
+    def sizes(self) -> list[int]:
+        """Units per layer, inputs first: e.g. [784, 100, 10]."""
+        return [self.n_inputs] + [layer.n_outputs for layer in self.dense_layers]
+
+    @property
+    def output_layer(self) -> Dense:
+        return self.dense_layers[-1]
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(layer.n_parameters for layer in self.layers)
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every (parameter, gradient) pair, layer by layer, weights before biases."""
+        return [pair for layer in self.layers for pair in layer.parameters()]
+
+    # -- the passes ------------------------------------------------------------------------------
+    def check_input(self, X) -> np.ndarray:
+        """``X`` as a C-contiguous (n_samples, n_inputs) array of the network's dtype."""
+        X = np.asarray(X)
+        if X.ndim == 1 and self.n_inputs > 1 and X.shape[0] == self.n_inputs:
+            X = X.reshape(1, -1)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"X must have shape (n_samples, {self.n_inputs}) for this network, "
+                f"got shape {X.shape}"
+            )
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X must be numeric, got dtype {X.dtype}")
+        return np.ascontiguousarray(X, dtype=self.dtype)
+
+    def forward(self, X, training: bool = False) -> np.ndarray:
+        """Output activations a^L, shape (n_samples, n_outputs), for inputs X (n_samples, n_inputs).
+
+        Every layer keeps its ``a_prev``, ``z`` and ``a`` for a following ``backward``.
+        ``training=True`` switches dropout on.
+        """
+        a = self.check_input(X)
+        for layer in self.layers:
+            a = layer.forward(a, training=training)
+        return a
+
+    def backward(self, delta_output: np.ndarray) -> None:
+        """Backpropagate the output error δ^L (n_samples, n_outputs) through every layer,
+        setting each layer's ``grad_weights`` and ``grad_biases``."""
+        delta = delta_output
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad_a_prev = self.layers[i].backward(delta, need_grad_input=i > 0)
+            if i > 0:
+                # Error propagation (BP2): δ^l = (δ^(l+1) W^(l+1)ᵀ) ⊙ σ'(z^l)
+                delta = self.layers[i - 1].delta(grad_a_prev)
+
+    def backprop(self, X, T, loss: str | Loss = "squared_error", training: bool = False) -> float:
+        """One forward pass, the loss value E, one backward pass; returns E.
+
+        Parameters
+        ----------
+        X : array (n_samples, n_inputs)
+        T : array (n_samples, n_outputs), or (n_samples,) of class labels for cross-entropy
+        loss : str or Loss
+        """
+        loss = get_loss(loss)
+        a = self.forward(X, training=training)
+        t = loss.targets(T, self.n_outputs, self.dtype)
+        if t.shape[0] != a.shape[0]:
+            raise ValueError(
+                f"X and T must have the same number of samples, got {a.shape[0]} and {t.shape[0]}"
+            )
+        value = loss.value(a, t)
+        out = self.output_layer
+        self.backward(loss.output_delta(out.activation, out.z, a, t))
+        return value
+
+    # -- prediction -----------------------------------------------------------------------------
+    def predict(self, X) -> np.ndarray:
+        """Class labels (n_samples,): the index of the largest output, or, for a single
+        output unit, 1 where the output is >= 0.5. For regression use :meth:`forward`."""
+        a = self.forward(X)
+        if a.shape[1] == 1:
+            threshold = 0.0 if self.output_layer.activation.name in ("tanh", "identity") else 0.5
+            return (a[:, 0] >= threshold).astype(np.int64)
+        return np.argmax(a, axis=1)
+
+    # -- weights as plain data --------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, in :meth:`parameters` order."""
+        return [p.copy() for p, _ in self.parameters()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy arrays (as from :meth:`get_weights`) into the parameters, in place."""
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
+        for (p, _), w in zip(params, weights, strict=True):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"weight array has shape {w.shape}, expected {p.shape}")
+            p[...] = w
+
+    def astype(self, dtype) -> Network:
+        """Convert every layer to ``dtype`` in place; returns ``self``."""
+        for layer in self.layers:
+            layer.astype(dtype)
+        self.dtype = np.dtype(dtype)
+        return self
+
+    def get_config(self) -> dict:
+        return {"layers": [layer.get_config() for layer in self.layers], "dtype": str(self.dtype)}
+
+    def __repr__(self) -> str:
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Network([\n    {inner},\n])"
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "sigmoid",
+    output_activation: str | None = None,
+    bias: bool = True,
+    init: str | Initializer = "uniform",
+    seed: int | np.random.Generator | None = None,
+    dtype: np.typing.DTypeLike = np.float32,
+    dropout: float = 0.0,
+) -> Network:
+    """Build a fully connected network from layer sizes, e.g. ``mlp([784, 100, 10])``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Inputs, then the units of each layer; at least two numbers.
+    activation : str
+        Activation of the hidden layers.
+    output_activation : str or None
+        Activation of the output layer; ``None`` uses ``activation``.
+    bias, init, dtype
+        Passed to every :class:`Dense`.
+    seed : int, Generator or None
+        One generator draws every layer's weights in order, so a seed fixes the whole network.
+    dropout : float
+        If > 0, a :class:`Dropout` layer after every hidden layer.
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least inputs and outputs, got {sizes!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    output_activation = activation if output_activation is None else output_activation
+    layers: list[Dense | Dropout] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        is_output = i == len(sizes) - 2
+        layers.append(
+            Dense(
+                n_in,
+                n_out,
+                activation=output_activation if is_output else activation,
+                bias=bias,
+                init=init,
+                seed=rng,
+                dtype=dtype,
+            )
+        )
+        if dropout and not is_output:
+            layers.append(Dropout(dropout, seed=rng))
+    return Network(layers)

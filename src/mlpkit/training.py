@@ -1,0 +1,324 @@
+"""The training loop: shuffle, cut into batches, forward, loss, backward, optimiser step, evaluate.
+
+``batch_size=None`` is full-batch ("true") gradient descent, ``1`` online (per-sample) and
+``k`` mini-batch. Stopping: the epoch limit, a training-loss goal, or early stopping when the
+monitored loss stalls. Progress goes to callbacks; this module never prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from .callbacks import Callback
+from .history import History
+from .losses import Loss, get_loss
+from .metrics import accuracy_from_outputs
+from .network import Network
+from .optimizers import Optimizer, get_optimizer
+from .schedules import Schedule, get_schedule
+
+__all__ = ["EarlyStopping", "TrainingDivergedError", "train"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; the network keeps its last finite weights."""
+
+    def __init__(self, epoch: int, batch: int, last_finite_loss: float | None,
+                 learning_rate: float) -> None:
+        self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
+        last = "none" if last_finite_loss is None else f"{last_finite_loss:.6g}"
+        super().__init__(
+            f"training diverged: the loss became non-finite in epoch {epoch + 1}, batch "
+            f"{batch + 1} (last finite loss: {last}); the network keeps its last finite "
+            f"weights. Try a smaller learning rate than {learning_rate:g}, scaled inputs, or "
+            "gradient-friendlier settings (e.g. softmax + cross-entropy)"
+        )
+
+
+class EarlyStopping:
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without improvement before stopping.
+    min_delta : float
+        Smallest decrease that counts as an improvement.
+    monitor : {"auto", "val_loss", "loss"}
+        "auto" watches the validation loss when there is validation data, else the training loss.
+    restore_best_weights : bool
+        Put back the weights of the best epoch when training ends.
+    """
+
+    def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: str = "auto",
+                 restore_best_weights: bool = True) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int, got {patience!r}")
+        if not math.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if monitor not in ("auto", "val_loss", "loss"):
+            raise ValueError(f"monitor must be 'auto', 'val_loss' or 'loss', got {monitor!r}")
+        self.patience, self.min_delta, self.monitor = patience, float(min_delta), monitor
+        self.restore_best_weights = restore_best_weights
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.best_weights: list[np.ndarray] | None = None
+        self.wait = 0
+
+    def update(self, epoch: int, value: float, network: Network) -> bool:
+        """Record epoch ``epoch``'s monitored ``value``; return True when training should stop.
+
+        A NaN value counts as no improvement.
+        """
+        if math.isfinite(value) and value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = network.get_weights()
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, network: Network) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            network.set_weights(self.best_weights)
+
+
+def _resolve_early_stopping(early_stopping) -> EarlyStopping | None:
+    if early_stopping is None or early_stopping is False:
+        return None
+    if early_stopping is True:
+        return EarlyStopping()
+    if isinstance(early_stopping, EarlyStopping):
+        return early_stopping
+    if isinstance(early_stopping, int):
+        return EarlyStopping(patience=early_stopping)
+    raise TypeError(
+        "early_stopping must be None, a bool, a patience (int) or an EarlyStopping, "
+        f"got {type(early_stopping).__name__}"
+    )
+
+
+def _check_data(network: Network, loss: Loss, X, T, what: str) -> tuple[np.ndarray, np.ndarray]:
+    x = network.check_input(X)
+    if x.shape[0] == 0:
+        raise ValueError(f"{what}: X is empty (0 samples); training needs at least one sample")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{what}: X contains NaN or infinite values")
+    t = loss.targets(T, network.n_outputs, network.dtype)
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"{what}: X and T must have the same number of samples, got {x.shape[0]} and "
+            f"{t.shape[0]}"
+        )
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{what}: T contains NaN or infinite values")
+    return x, t
+
+
+def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
+              batch_size: int = 4096) -> tuple[float, float]:
+    """Loss and accuracy over (x, t), in chunks so large sets need little memory."""
+    total, correct_weight = 0.0, 0.0
+    n = x.shape[0]
+    for start in range(0, n, batch_size):
+        a = network.forward(x[start:start + batch_size])
+        tb = t[start:start + batch_size]
+        total += loss.value(a, tb) * (a.shape[0] if loss.reduction == "mean" else 1.0)
+        correct_weight += accuracy_from_outputs(a, tb, network.output_layer.activation.name) * a.shape[0]
+    mean = total / n if loss.reduction == "mean" else total
+    return mean, correct_weight / n
+
+
+def train(
+    network: Network,
+    X,
+    T,
+    loss: str | Loss = "squared_error",
+    optimizer: str | Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+    validation_data: tuple | None = None,
+    validation_split: float = 0.0,
+    early_stopping: EarlyStopping | bool | int | None = None,
+    loss_goal: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    schedule: str | Schedule | None = None,
+    history: History | None = None,
+) -> History:
+    """Train ``network`` by backpropagation and gradient descent; return the :class:`History`.
+
+    Parameters
+    ----------
+    network : Network
+    X : array (n_samples, n_inputs)
+    T : array (n_samples, n_outputs), or (n_samples,) class labels for cross-entropy
+    loss : str or Loss
+    optimizer : str, Optimizer or None
+        ``None`` is ``SGD(learning_rate=0.1)``. Its state carries over between calls.
+    epochs : int
+        Epoch limit.
+    batch_size : int or None
+        ``None`` full batch, ``1`` online, ``k`` mini-batches of k samples (the last may be
+        smaller).
+    shuffle : bool
+        Visit the samples in a new random order every epoch.
+    seed : int, Generator or None
+        Source of the shuffling and of ``validation_split``; the same seed gives the same
+        weights bit for bit on the same machine.
+    validation_data : (X_val, T_val) or None
+    validation_split : float in [0, 1)
+        Fraction of (X, T) held out at random as validation data (ignored when
+        ``validation_data`` is given).
+    early_stopping : EarlyStopping, True, int (patience) or None
+    loss_goal : float or None
+        Stop once the epoch's training loss is at or below this value.
+    callbacks : sequence of Callback
+    schedule : str, Schedule or None
+        Learning-rate schedule (constant when None).
+    history : History or None
+        Append to this history (to continue a training run).
+    """
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
+    loss = get_loss(loss)
+    optimizer = get_optimizer(optimizer)
+    schedule = get_schedule(schedule)
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    if loss_goal is not None and not math.isfinite(loss_goal):
+        raise ValueError(f"loss_goal must be a finite number or None, got {loss_goal!r}")
+    stopper = _resolve_early_stopping(early_stopping)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    x, t = _check_data(network, loss, X, T, "training data")
+    if validation_data is not None:
+        if not (isinstance(validation_data, tuple | list) and len(validation_data) == 2):
+            raise TypeError("validation_data must be a pair (X_val, T_val)")
+        x_val, t_val = _check_data(network, loss, *validation_data, "validation_data")
+    elif validation_split > 0.0:
+        n_val = int(round(x.shape[0] * validation_split))
+        if n_val < 1 or n_val >= x.shape[0]:
+            raise ValueError(
+                f"validation_split={validation_split} leaves {n_val} validation samples out of "
+                f"{x.shape[0]}; raise it or provide more data"
+            )
+        order = rng.permutation(x.shape[0])
+        x_val, t_val = x[order[:n_val]], t[order[:n_val]]
+        x, t = x[order[n_val:]], t[order[n_val:]]
+    else:
+        x_val = t_val = None
+
+    n = x.shape[0]
+    size = n if batch_size is None else min(int(batch_size), n)
+    n_batches = math.ceil(n / size)
+    history = History() if history is None else history
+    activation_name = network.output_layer.activation.name
+    parameters = network.parameters()
+    output = network.output_layer
+    schedule.start(optimizer.learning_rate)
+    if stopper is not None:
+        stopper.reset()
+        monitor = stopper.monitor
+        if monitor == "auto":
+            monitor = "val_loss" if x_val is not None else "loss"
+        if monitor == "val_loss" and x_val is None:
+            raise ValueError("early stopping on 'val_loss' needs validation_data or validation_split")
+    # Gather buffers: a shuffled batch is copied into these, never a permuted copy of the data.
+    x_buffer = np.empty((size, x.shape[1]), dtype=x.dtype)
+    t_buffer = np.empty((size, t.shape[1]), dtype=t.dtype)
+    samples_seen = 0
+    last_finite: float | None = None
+    for callback in callbacks:
+        callback.stop_training = False
+        callback.on_train_begin(network, history, n_batches)
+
+    stop_reason = "epochs"
+    for epoch in range(history.epochs, history.epochs + epochs):
+        started = time.perf_counter()
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        order = rng.permutation(n) if shuffle and n_batches > 1 else None
+        epoch_start_weights = network.get_weights()
+        total_loss, total_correct = 0.0, 0.0
+        interrupted = False
+        for batch in range(n_batches):
+            start, stop = batch * size, min((batch + 1) * size, n)
+            if order is None:
+                xb, tb = x[start:stop], t[start:stop]
+            else:
+                index = order[start:stop]
+                xb = np.take(x, index, axis=0, out=x_buffer[: stop - start])
+                tb = np.take(t, index, axis=0, out=t_buffer[: stop - start])
+            a = xb
+            for layer in network.layers:
+                a = layer.forward(a, training=True)
+            batch_loss = loss.value(a, tb)
+            if not math.isfinite(batch_loss):
+                if not all(np.all(np.isfinite(p)) for p, _ in parameters):
+                    network.set_weights(epoch_start_weights)
+                history.stop_reason = "diverged"
+                raise TrainingDivergedError(epoch, batch, last_finite, optimizer.learning_rate)
+            last_finite = batch_loss
+            total_loss += batch_loss * (stop - start if loss.reduction == "mean" else 1)
+            total_correct += accuracy_from_outputs(a, tb, activation_name) * (stop - start)
+            network.backward(loss.output_delta(output.activation, output.z, a, tb))
+            optimizer.step(parameters)
+            samples_seen += stop - start
+            for callback in callbacks:
+                callback.on_batch_end(epoch, batch, batch_loss)
+            if any(callback.stop_training for callback in callbacks):
+                interrupted = True
+                break
+        if interrupted:
+            stop_reason = "interrupted"
+            break
+        epoch_loss = total_loss / n if loss.reduction == "mean" else total_loss
+        val_loss = val_accuracy = math.nan
+        if x_val is not None:
+            val_loss, val_accuracy = _evaluate(network, loss, x_val, t_val)
+        history.append(
+            loss=epoch_loss,
+            accuracy=total_correct / n,
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            learning_rate=optimizer.learning_rate,
+            seconds=time.perf_counter() - started,
+        )
+        monitored = val_loss if x_val is not None else epoch_loss
+        optimizer.learning_rate = schedule.rate(epoch, samples_seen, monitored)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, history)
+        if loss_goal is not None and epoch_loss <= loss_goal:
+            stop_reason = "loss_goal"
+            break
+        if stopper is not None:
+            value = val_loss if monitor == "val_loss" else epoch_loss
+            if stopper.update(epoch, value, network):
+                stop_reason = "early_stopping"
+                break
+        if any(callback.stop_training for callback in callbacks):
+            stop_reason = "interrupted"
+            break
+    if stopper is not None:
+        stopper.restore(network)
+        history.best_epoch = stopper.best_epoch
+    history.stop_reason = stop_reason
+    for callback in callbacks:
+        callback.on_train_end(history)
+    return history
