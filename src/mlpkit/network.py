@@ -45,6 +45,9 @@ class Network:
             raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
         self.layers = layers
         self.dtype = dense[0].dtype
+        #: free-form JSON-able facts (class names, training record, input scaling), kept in
+        #: model files by :func:`mlpkit.save`
+        self.metadata: dict = {}
 
     # -- shape facts -------------------------------------------------------------------------
     @property
