@@ -19,8 +19,9 @@ from mlpkit.io import ModelFileError, UnsupportedFormatVersion, load, read_model
 
 
 def small_network(dtype=np.float64) -> mlpkit.Network:
-    return mlpkit.mlp([3, 4, 2], activation="tanh", output_activation="softmax", seed=0,
-                      dtype=dtype)
+    return mlpkit.mlp(
+        [3, 4, 2], activation="tanh", output_activation="softmax", seed=0, dtype=dtype
+    )
 
 
 def forge(header: dict, data: bytes = b"", header_bytes: bytes | None = None) -> bytes:
@@ -32,7 +33,7 @@ def forge(header: dict, data: bytes = b"", header_bytes: bytes | None = None) ->
 
 def split(data: bytes) -> tuple[dict, bytes]:
     (length,) = struct.unpack_from("<Q", data, 8)
-    return json.loads(data[16:16 + length]), data[16 + length:-32]
+    return json.loads(data[16 : 16 + length]), data[16 + length : -32]
 
 
 @pytest.fixture
@@ -45,10 +46,16 @@ def test_round_trip_predicts_identically(tmp_path, rng):
     X = rng.normal(size=(10, 3))
     y = np.arange(10) % 2
     optimizer = mlpkit.SGD(0.1, momentum=0.9)
-    history = mlpkit.train(net, X, y, loss="cross_entropy", optimizer=optimizer, epochs=2,
-                           batch_size=4, seed=0)
-    path = save(net, tmp_path / "m.mlpk", {"dataset": "toy", "scale": np.float32(1.5)},
-                optimizer=optimizer, history=history)
+    history = mlpkit.train(
+        net, X, y, loss="cross_entropy", optimizer=optimizer, epochs=2, batch_size=4, seed=0
+    )
+    path = save(
+        net,
+        tmp_path / "m.mlpk",
+        {"dataset": "toy", "scale": np.float32(1.5)},
+        optimizer=optimizer,
+        history=history,
+    )
     loaded = read_model_file(path)
     assert np.array_equal(loaded.network.forward(X), net.forward(X))
     assert loaded.network.dtype == np.float32
@@ -62,20 +69,25 @@ def test_round_trip_predicts_identically(tmp_path, rng):
 
 
 def test_round_trip_adam_state_and_dropout(tmp_path):
-    net = mlpkit.mlp([2, 5, 1], activation="relu", output_activation="sigmoid", dropout=0.25,
-                     seed=1)
+    net = mlpkit.mlp(
+        [2, 5, 1], activation="relu", output_activation="sigmoid", dropout=0.25, seed=1
+    )
     optimizer = mlpkit.Adam(0.01)
-    mlpkit.train(net, [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], optimizer=optimizer,
-                 epochs=3, seed=0)
+    mlpkit.train(
+        net, [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], optimizer=optimizer, epochs=3, seed=0
+    )
     loaded = read_model_file(save(net, tmp_path / "m.mlpk", optimizer=optimizer))
     assert loaded.optimizer.step_count == optimizer.step_count == 3
-    assert [type(layer).__name__ for layer in loaded.network.layers] == ["Dense", "Dropout",
-                                                                         "Dense"]
+    assert [type(layer).__name__ for layer in loaded.network.layers] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
     assert np.array_equal(loaded.optimizer.second_moments[0], optimizer.second_moments[0])
 
 
 def test_save_rejects_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match="network must be a mlpkit.Network"):
+    with pytest.raises(TypeError, match=r"network must be a mlpkit\.Network"):
         save("net", tmp_path / "m.mlpk")
     with pytest.raises(TypeError, match=r"metadata\.bad must hold only JSON values"):
         save(small_network(), tmp_path / "m.mlpk", {"bad": object()})
@@ -89,7 +101,7 @@ def test_nan_metadata_becomes_null(tmp_path):
 
 def test_every_prefix_is_refused(model_bytes):
     for length in range(len(model_bytes)):
-        with pytest.raises(ModelFileError, match="truncated|empty file"):
+        with pytest.raises(ModelFileError, match=r"truncated|empty file"):
             io.decode(model_bytes[:length])
 
 
@@ -106,16 +118,18 @@ def test_flipped_byte_refused(model_bytes):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(position=st.integers(min_value=0), value=st.integers(min_value=0, max_value=255),
-       cut=st.integers(min_value=0))
+@given(
+    position=st.integers(min_value=0),
+    value=st.integers(min_value=0, max_value=255),
+    cut=st.integers(min_value=0),
+)
 def test_property_any_flip_or_cut_is_model_file_error(position, value, cut):
     data = bytearray(io.encode(small_network(), {"class_names": ["a", "b"]}))
     position %= len(data)
     changed = data[position] != value
     data[position] = value
     data = bytes(data[: len(data) - cut % 4]) if cut % 2 else bytes(data)
-    if not changed and len(data) == len(io.encode(small_network(), {"class_names": ["a",
-                                                                                      "b"]})):
+    if not changed and len(data) == len(io.encode(small_network(), {"class_names": ["a", "b"]})):
         io.decode(data)  # unchanged file loads
         return
     with pytest.raises(ModelFileError):
@@ -137,9 +151,12 @@ def test_property_arbitrary_header_after_magic(raw):
 
 
 @settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
-       activation=st.sampled_from(["sigmoid", "tanh", "relu", "identity", "leaky_relu"]),
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    activation=st.sampled_from(["sigmoid", "tanh", "relu", "identity", "leaky_relu"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_property_round_trip_any_architecture(sizes, activation, dtype, seed):
     net = mlpkit.mlp(sizes, activation=activation, seed=seed, dtype=dtype)
     loaded = io.decode(io.encode(net)).network
@@ -205,14 +222,20 @@ def _tampered(model_bytes: bytes, change) -> bytes:
         (lambda h, d: h.update(data_bytes=h["data_bytes"] + 8), "truncated: header says"),
         (lambda h, d: h["tensors"].pop(), "tensor table covers"),
         (lambda h, d: h["tensors"].append(dict(h["tensors"][0])), "listed twice"),
-        (lambda h, d: h["network"]["layers"][0].update(activation="os.system"),
-         "'os.system' is not one of"),
-        (lambda h, d: h["network"]["layers"][1].update(n_outputs=3),
-         r"layers\.1\.weights'?: shape \(4, 2\) but the layer sizes imply \(4, 3\)"),
+        (
+            lambda h, d: h["network"]["layers"][0].update(activation="os.system"),
+            "'os.system' is not one of",
+        ),
+        (
+            lambda h, d: h["network"]["layers"][1].update(n_outputs=3),
+            r"layers\.1\.weights'?: shape \(4, 2\) but the layer sizes imply \(4, 3\)",
+        ),
         (lambda h, d: h["network"].update(dtype="float32"), "dtype float64 but the network"),
         (lambda h, d: h["network"]["layers"][0].update(type="Lambda"), "must be 'Dense'"),
-        (lambda h, d: h["metadata"].update(class_names=["a", "b", "c"]),
-         "lists 3 classes but the network has 2 outputs"),
+        (
+            lambda h, d: h["metadata"].update(class_names=["a", "b", "c"]),
+            "lists 3 classes but the network has 2 outputs",
+        ),
         (lambda h, d: h.pop("network"), "header field header.network is missing"),
     ],
 )
@@ -231,8 +254,15 @@ def test_missing_and_extra_tensors(model_bytes):
         io.decode(_tampered(model_bytes, drop_biases))
 
     def extra(header, data):
-        header["tensors"].append({"name": "layers.7.weights", "dtype": "<f8", "shape": [1],
-                                  "offset": header["data_bytes"], "nbytes": 8})
+        header["tensors"].append(
+            {
+                "name": "layers.7.weights",
+                "dtype": "<f8",
+                "shape": [1],
+                "offset": header["data_bytes"],
+                "nbytes": 8,
+            }
+        )
         header["data_bytes"] += 8
         return header, data + b"\0" * 8
 
@@ -261,7 +291,7 @@ def test_newer_minor_version_still_loads(model_bytes):
 
 def test_not_a_model_file_messages(tmp_path):
     np.savez(tmp_path / "w.npz", a=np.zeros(3))
-    with pytest.raises(ModelFileError, match="zip/.npz"):
+    with pytest.raises(ModelFileError, match=r"zip/\.npz"):
         load(tmp_path / "w.npz")
     (tmp_path / "e.mlpk").write_bytes(b"")
     with pytest.raises(ModelFileError, match="empty file"):
@@ -269,7 +299,7 @@ def test_not_a_model_file_messages(tmp_path):
 
 
 def test_file_system_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="cannot read model file .*missing"):
+    with pytest.raises(FileNotFoundError, match=r"cannot read model file .*missing"):
         load(tmp_path / "missing.mlpk")
     with pytest.raises(IsADirectoryError, match="it is a directory"):
         load(tmp_path)
@@ -293,8 +323,11 @@ def test_failed_write_keeps_old_file(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(OSError, match=r"could not write model to .*No space left on device "
-                                      r"\(28\)"):
+    with pytest.raises(
+        OSError,
+        match=r"could not write model to .*No space left on device "
+        r"\(28\)",
+    ):
         save(small_network(), path, {"generation": 2})
     monkeypatch.undo()
     assert path.read_bytes() == before
@@ -309,7 +342,7 @@ def test_read_only_folder(tmp_path):
     before = path.read_bytes()
     folder.chmod(0o555)
     try:
-        with pytest.raises(PermissionError, match="could not write model to .*Permission"):
+        with pytest.raises(PermissionError, match=r"could not write model to .*Permission"):
             save(small_network(), path)
     finally:
         folder.chmod(0o755)

@@ -105,8 +105,12 @@ def _jsonable(value: Any, where: str) -> Any:
 
 def _optimizer_parts(optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]]:
     state = optimizer.state_dict()
-    header: dict[str, Any] = {"name": optimizer.name, "config": optimizer.get_config(),
-                              "state": {}, "lists": {}}
+    header: dict[str, Any] = {
+        "name": optimizer.name,
+        "config": optimizer.get_config(),
+        "state": {},
+        "lists": {},
+    }
     tensors: dict[str, np.ndarray] = {}
     for key, value in state.items():
         if key == "config":
@@ -165,8 +169,15 @@ def encode(
             array = array.astype(np.float64)
         array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
         data = array.tobytes()
-        table.append({"name": name, "dtype": array.dtype.str, "shape": list(array.shape),
-                      "offset": offset, "nbytes": len(data)})
+        table.append(
+            {
+                "name": name,
+                "dtype": array.dtype.str,
+                "shape": list(array.shape),
+                "offset": offset,
+                "nbytes": len(data),
+            }
+        )
         chunks.append(data)
         offset += len(data)
     header["tensors"] = table
@@ -225,8 +236,9 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, what: str = "m
         reason = error.strerror or str(error)
         code = f" ({error.errno})" if error.errno is not None else ""
         raise type(error)(
-            error.errno, f"could not write {what} to {str(target)!r}: {reason}{code}; the "
-            "previous file (if any) is unchanged"
+            error.errno,
+            f"could not write {what} to {str(target)!r}: {reason}{code}; the "
+            "previous file (if any) is unchanged",
         ) from error
     return target
 
@@ -243,21 +255,25 @@ def _read_bytes(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     try:
         info = os.stat(name)
     except OSError as error:
-        raise type(error)(error.errno, f"cannot read model file {name!r}: {error.strerror}") \
-            from error
+        raise type(error)(
+            error.errno, f"cannot read model file {name!r}: {error.strerror}"
+        ) from error
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, f"cannot read model file {name!r}: it is a directory")
     if not stat.S_ISREG(info.st_mode):
         raise _fail(name, "not a regular file (a FIFO or device cannot hold a model)")
     if info.st_size > max_bytes:
-        raise _fail(name, f"file is {info.st_size:,} bytes, more than the limit of "
-                          f"{max_bytes:,} (max_bytes)")
+        raise _fail(
+            name,
+            f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,} (max_bytes)",
+        )
     try:
         with open(name, "rb") as f:
             data = f.read(max_bytes + 1)
     except OSError as error:
-        raise type(error)(error.errno, f"cannot read model file {name!r}: {error.strerror}") \
-            from error
+        raise type(error)(
+            error.errno, f"cannot read model file {name!r}: {error.strerror}"
+        ) from error
     if len(data) > max_bytes:
         raise _fail(name, f"file grew past the limit of {max_bytes:,} bytes (max_bytes)")
     return data
@@ -302,13 +318,13 @@ def _parse_header(name: str, raw: bytes) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise _fail(name, f"header is not UTF-8 text ({error.reason} at byte {error.start})") \
-            from None
+        raise _fail(
+            name, f"header is not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     if not _json_depth_ok(text, MAX_JSON_DEPTH):
         raise _fail(name, f"header JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        header = json.loads(text, object_pairs_hook=_no_duplicates,
-                            parse_constant=_reject_constant)
+        header = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise _fail(name, f"header is not valid JSON: {error}") from None
     if not isinstance(header, dict):
@@ -321,8 +337,7 @@ def _get(name: str, mapping: dict, key: str, kind: type | tuple[type, ...], wher
         raise _fail(name, f"header field {where}.{key} is missing")
     value = mapping[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise _fail(name, f"header field {where}.{key} has the wrong type "
-                          f"({type(value).__name__})")
+        raise _fail(name, f"header field {where}.{key} has the wrong type ({type(value).__name__})")
     return value
 
 
@@ -330,8 +345,11 @@ def _check_version(name: str, header: dict) -> tuple[int, int]:
     if header.get("format") != "mlpkit-model":
         raise _fail(name, f"not an mlpkit model file: format field is {header.get('format')!r}")
     version = header.get("format_version")
-    if not (isinstance(version, list) and len(version) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in version)):
+    if not (
+        isinstance(version, list)
+        and len(version) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in version)
+    ):
         raise _fail(name, f"format_version must be [major, minor], got {version!r}")
     major, minor = version
     if major > FORMAT_VERSION[0]:
@@ -359,32 +377,50 @@ def _tensors(name: str, header: dict, data: memoryview) -> dict[str, np.ndarray]
         if tname in out:
             raise _fail(name, f"tensor {tname!r} is listed twice")
         if dtype_str not in _DTYPES:
-            raise _fail(name, f"tensor {tname!r}: dtype {dtype_str!r} is not supported "
-                              f"(expected one of {sorted(_DTYPES)})")
-        if len(shape) > 8 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                     for d in shape):
-            raise _fail(name, f"tensor {tname!r}: shape {shape!r} must be at most 8 "
-                              "non-negative ints")
+            raise _fail(
+                name,
+                f"tensor {tname!r}: dtype {dtype_str!r} is not supported "
+                f"(expected one of {sorted(_DTYPES)})",
+            )
+        if len(shape) > 8 or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
+            raise _fail(
+                name, f"tensor {tname!r}: shape {shape!r} must be at most 8 non-negative ints"
+            )
         dtype = _DTYPES[dtype_str]
         count = math.prod(shape)  # Python ints: no overflow
         if count * dtype.itemsize != nbytes:
-            raise _fail(name, f"tensor {tname!r}: shape {tuple(shape)} of {dtype_str} needs "
-                              f"{count * dtype.itemsize:,} bytes but nbytes says {nbytes:,}")
+            raise _fail(
+                name,
+                f"tensor {tname!r}: shape {tuple(shape)} of {dtype_str} needs "
+                f"{count * dtype.itemsize:,} bytes but nbytes says {nbytes:,}",
+            )
         if offset != expected:
-            raise _fail(name, f"tensor {tname!r}: offset {offset:,} overlaps or leaves a gap "
-                              f"(expected {expected:,})")
+            raise _fail(
+                name,
+                f"tensor {tname!r}: offset {offset:,} overlaps or leaves a gap "
+                f"(expected {expected:,})",
+            )
         if offset + nbytes > len(data):
-            raise _fail(name, f"tensor {tname!r}: bytes {offset:,}..{offset + nbytes:,} lie "
-                              f"past the end of the tensor data ({len(data):,} bytes)")
-        array = np.frombuffer(data[offset:offset + nbytes], dtype=dtype).reshape(shape)
+            raise _fail(
+                name,
+                f"tensor {tname!r}: bytes {offset:,}..{offset + nbytes:,} lie "
+                f"past the end of the tensor data ({len(data):,} bytes)",
+            )
+        array = np.frombuffer(data[offset : offset + nbytes], dtype=dtype).reshape(shape)
         if not np.all(np.isfinite(array)):
-            raise _fail(name, f"tensor {tname!r} contains NaN or infinite values; refusing to "
-                              "load a model that cannot predict")
+            raise _fail(
+                name,
+                f"tensor {tname!r} contains NaN or infinite values; refusing to "
+                "load a model that cannot predict",
+            )
         out[tname] = array.astype(dtype.newbyteorder("="))
         expected = offset + nbytes
     if expected != len(data):
-        raise _fail(name, f"tensor table covers {expected:,} bytes but the data section has "
-                          f"{len(data):,}")
+        raise _fail(
+            name, f"tensor table covers {expected:,} bytes but the data section has {len(data):,}"
+        )
     return out
 
 
@@ -419,34 +455,40 @@ def _build_network(name: str, config: dict, tensors: dict[str, np.ndarray]) -> N
         act_name = _get(name, cfg, "activation", str, where)
         act_config = cfg.get("activation_config", {})
         if act_name not in ACTIVATIONS:  # a fixed table: nothing is imported by name
-            raise _fail(name, f"{where}.activation {act_name!r} is not one of "
-                              f"{sorted(ACTIVATIONS)}")
+            raise _fail(
+                name, f"{where}.activation {act_name!r} is not one of {sorted(ACTIVATIONS)}"
+            )
         if not isinstance(act_config, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in act_config.values()
         ):
             raise _fail(name, f"{where}.activation_config must map names to numbers")
         if n_in < 1 or n_out < 1:
             raise _fail(name, f"{where}: layer sizes must be positive, got {n_in}x{n_out}")
-        for suffix, shape, present in (("weights", (n_in, n_out), True),
-                                       ("biases", (n_out,), has_bias)):
+        for suffix, shape, present in (
+            ("weights", (n_in, n_out), True),
+            ("biases", (n_out,), has_bias),
+        ):
             key = f"layers.{i}.{suffix}"
             if not present:
                 continue
             if key not in tensors:
                 raise _fail(name, f"tensor {key!r} is missing ({where} is {n_in}x{n_out})")
             if tensors[key].shape != shape:
-                raise _fail(name, f"tensor {key!r}: shape {tensors[key].shape} but the layer "
-                                  f"sizes imply {shape}")
+                raise _fail(
+                    name,
+                    f"tensor {key!r}: shape {tensors[key].shape} but the layer sizes imply {shape}",
+                )
             if tensors[key].dtype != dtype:
-                raise _fail(name, f"tensor {key!r}: dtype {tensors[key].dtype} but the network "
-                                  f"dtype is {dtype}")
+                raise _fail(
+                    name,
+                    f"tensor {key!r}: dtype {tensors[key].dtype} but the network dtype is {dtype}",
+                )
             used.add(key)
         try:
             activation = ACTIVATIONS[act_name](**act_config)
         except (TypeError, ValueError) as error:
             raise _fail(name, f"{where}.activation_config is invalid: {error}") from None
-        layer = Dense(n_in, n_out, activation=activation, bias=has_bias, init=_zeros,
-                      dtype=dtype)
+        layer = Dense(n_in, n_out, activation=activation, bias=has_bias, init=_zeros, dtype=dtype)
         init = cfg.get("init")
         layer.init = init if isinstance(init, str) else "uniform"
         layer.weights = tensors[f"layers.{i}.weights"]
@@ -498,48 +540,61 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
         raise _fail(name, "empty file (0 bytes); not an mlpkit model file")
     if data[: len(MAGIC)] != MAGIC:
         if size < len(MAGIC) and data == MAGIC[:size]:
-            raise _fail(name, f"truncated: only {size} bytes, a model file has at least "
-                              f"{_PREFIX.size + _DIGEST}")
+            raise _fail(
+                name,
+                f"truncated: only {size} bytes, a model file has at least {_PREFIX.size + _DIGEST}",
+            )
         hint = ""
         if data[:1] == b"\x80":
             hint = " (it looks like a Python pickle, which mlpkit never loads)"
         elif data[:2] == b"PK":
             hint = " (it looks like a zip/.npz archive)"
-        raise _fail(name, f"not an mlpkit model file: starts with {bytes(data[:8])!r}, "
-                          f"expected {MAGIC!r}{hint}")
+        raise _fail(
+            name,
+            f"not an mlpkit model file: starts with {bytes(data[:8])!r}, expected {MAGIC!r}{hint}",
+        )
     if size < _PREFIX.size + _DIGEST:
-        raise _fail(name, f"truncated: only {size} bytes, a model file has at least "
-                          f"{_PREFIX.size + _DIGEST}")
+        raise _fail(
+            name,
+            f"truncated: only {size} bytes, a model file has at least {_PREFIX.size + _DIGEST}",
+        )
     _, header_len = _PREFIX.unpack_from(data)
     if header_len > MAX_HEADER_BYTES:
-        raise _fail(name, f"header length {header_len:,} bytes exceeds the limit of "
-                          f"{MAX_HEADER_BYTES:,}")
+        raise _fail(
+            name, f"header length {header_len:,} bytes exceeds the limit of {MAX_HEADER_BYTES:,}"
+        )
     available = size - _PREFIX.size - _DIGEST
     if header_len > available:
-        raise _fail(name, f"truncated: header says {header_len:,} bytes of header, file has "
-                          f"{max(available, 0):,} after the prefix")
-    header = _parse_header(name, data[_PREFIX.size:_PREFIX.size + header_len])
+        raise _fail(
+            name,
+            f"truncated: header says {header_len:,} bytes of header, file has "
+            f"{max(available, 0):,} after the prefix",
+        )
+    header = _parse_header(name, data[_PREFIX.size : _PREFIX.size + header_len])
     version = _check_version(name, header)
     data_bytes = _get(name, header, "data_bytes", int, "header")
     body_end = _PREFIX.size + header_len + data_bytes
     if data_bytes < 0:
         raise _fail(name, f"data_bytes must be >= 0, got {data_bytes}")
     if body_end + _DIGEST > size:
-        raise _fail(name, f"truncated: header says {data_bytes:,} bytes of tensor data, file "
-                          f"has {max(size - _DIGEST - _PREFIX.size - header_len, 0):,}")
+        raise _fail(
+            name,
+            f"truncated: header says {data_bytes:,} bytes of tensor data, file "
+            f"has {max(size - _DIGEST - _PREFIX.size - header_len, 0):,}",
+        )
     if body_end + _DIGEST < size:
-        raise _fail(name, f"{size - body_end - _DIGEST:,} unexpected trailing bytes after the "
-                          "checksum")
+        raise _fail(
+            name, f"{size - body_end - _DIGEST:,} unexpected trailing bytes after the checksum"
+        )
     view = memoryview(data)
     if hashlib.sha256(view[:body_end]).digest() != bytes(view[body_end:]):
         raise _fail(name, "checksum mismatch: the file is damaged")
-    tensors = _tensors(name, header, view[_PREFIX.size + header_len:body_end])
+    tensors = _tensors(name, header, view[_PREFIX.size + header_len : body_end])
     network = _build_network(name, _get(name, header, "network", dict, "header"), tensors)
     metadata = _get(name, header, "metadata", dict, "header")
     optimizer = None
     if header.get("optimizer") is not None:
-        optimizer = _build_optimizer(name, _get(name, header, "optimizer", dict, "header"),
-                                     tensors)
+        optimizer = _build_optimizer(name, _get(name, header, "optimizer", dict, "header"), tensors)
     history = None
     if header.get("history") is not None:
         record = _get(name, header, "history", dict, "header")
@@ -549,21 +604,34 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
             raise _fail(name, f"history is invalid: {error}") from None
     for key in ("class_names", "classes"):
         classes = metadata.get(key)
-        if isinstance(classes, list) and len(classes) != network.n_outputs and not (
-            network.n_outputs == 1 and len(classes) == 2
+        if (
+            isinstance(classes, list)
+            and len(classes) != network.n_outputs
+            and not (network.n_outputs == 1 and len(classes) == 2)
         ):
-            raise _fail(name, f"metadata.{key} lists {len(classes)} classes but the network "
-                              f"has {network.n_outputs} outputs")
+            raise _fail(
+                name,
+                f"metadata.{key} lists {len(classes)} classes but the network "
+                f"has {network.n_outputs} outputs",
+            )
     network.metadata = dict(metadata)
     if history is not None:
         network.metadata.setdefault("history", history.as_dict())
-    extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
-    return ModelFile(network, metadata, optimizer, history, version,
-                     str(header.get("library_version", "")), extra)
+    extra = {k[len("extra.") :]: v for k, v in tensors.items() if k.startswith("extra.")}
+    return ModelFile(
+        network,
+        metadata,
+        optimizer,
+        history,
+        version,
+        str(header.get("library_version", "")),
+        extra,
+    )
 
 
-def read_model_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
-                    ) -> ModelFile:
+def read_model_file(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ModelFile:
     """Read everything a model file holds (network, metadata, optimiser, history).
 
     Raises
