@@ -93,9 +93,9 @@ def atomic_write(
             perms = 0o666 & ~_umask()
         os.chmod(tmp, perms)
         if binary:
-            f = open(tmp, mode)  # noqa: SIM115 - closed below
+            f = open(tmp, mode)
         else:
-            f = open(tmp, mode, encoding=encoding or "utf-8", newline="")  # noqa: SIM115
+            f = open(tmp, mode, encoding=encoding or "utf-8", newline="")
         try:
             yield f
             f.flush()

@@ -7,6 +7,7 @@ one big-endian uint32 per dimension, then the data in big-endian C order, often 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -16,7 +17,7 @@ from typing import IO
 
 import numpy as np
 
-from mlpkit._atomic import atomic_write
+from ._atomic import atomic_write
 
 __all__ = ["DEFAULT_MAX_BYTES", "IDX_TYPES", "IDXFormatError", "read_idx", "write_idx"]
 
@@ -41,12 +42,12 @@ class IDXFormatError(ValueError):
     """An IDX file is malformed: bad magic number, bad sizes or a damaged gzip stream."""
 
 
-def _open(path: str | os.PathLike[str]) -> tuple[IO[bytes], bool]:
+def _open(path: str | os.PathLike[str], stack: contextlib.ExitStack) -> tuple[IO[bytes], bool]:
     """Open ``path`` for reading, through gzip when it starts with the gzip magic bytes."""
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, which closes it
+    raw = stack.enter_context(open(path, "rb"))
     if raw.read(2) == _GZIP_MAGIC:
         raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True
+        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), True
     raw.seek(0)
     return raw, False
 
@@ -71,14 +72,15 @@ def _read_idx(
 ) -> np.ndarray:
     """Implementation of :func:`read_idx`; ``hasher`` is fed the decompressed bytes."""
     name = os.fspath(path)
-    f, compressed = _open(path)
+    stack = contextlib.ExitStack()
+    f, compressed = _open(path, stack)
     kind = "gzip-compressed IDX file" if compressed else "IDX file"
 
     def fail(what: str) -> IDXFormatError:
         return IDXFormatError(f"{name!r} is not a valid {kind}: {what}")
 
     try:
-        with f:
+        with stack:
             magic = _read_upto(f, 4, hasher)
             if len(magic) < 4:
                 raise fail(f"it holds {len(magic)} bytes, fewer than the 4-byte magic number")
