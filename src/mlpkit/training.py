@@ -8,6 +8,7 @@ monitored loss stalls. Progress goes to callbacks; this module never prints.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from .callbacks import Callback
 from .history import History
+from .layers import Dropout
 from .losses import Loss, get_loss
 from .metrics import accuracy_from_outputs
 from .network import Network
@@ -25,16 +27,17 @@ __all__ = ["EarlyStopping", "TrainingDivergedError", "train"]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the network keeps its last finite weights."""
+    """The loss or a gradient became NaN or infinite; the network keeps its last finite weights."""
 
     def __init__(self, epoch: int, batch: int, last_finite_loss: float | None,
-                 learning_rate: float) -> None:
+                 learning_rate: float, quantity: str = "loss", value: float = math.nan) -> None:
         self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
+        self.quantity = quantity
         last = "none" if last_finite_loss is None else f"{last_finite_loss:.6g}"
         super().__init__(
-            f"training diverged: the loss became non-finite in epoch {epoch + 1}, batch "
+            f"training diverged: the {quantity} became {value} in epoch {epoch + 1}, batch "
             f"{batch + 1} (last finite loss: {last}); the network keeps its last finite "
-            f"weights. Try a smaller learning rate than {learning_rate:g}, scaled inputs, or "
+            f"weights. Try a learning rate smaller than {learning_rate:g}, scaled inputs, or "
             "gradient-friendlier settings (e.g. softmax + cross-entropy)"
         )
 
@@ -131,9 +134,46 @@ def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
         a = network.forward(x[start:start + batch_size])
         tb = t[start:start + batch_size]
         total += loss.value(a, tb) * (a.shape[0] if loss.reduction == "mean" else 1.0)
-        correct_weight += accuracy_from_outputs(a, tb, network.output_layer.activation.name) * a.shape[0]
+        name = network.output_layer.activation.name
+        correct_weight += accuracy_from_outputs(a, tb, name) * a.shape[0]
     mean = total / n if loss.reduction == "mean" else total
     return mean, correct_weight / n
+
+
+def _all_finite(parameters) -> bool:
+    """True when every parameter is finite (one sum per array: inf − inf and NaN stay NaN)."""
+    return math.isfinite(sum(float(p.sum(dtype=np.float64)) for p, _ in parameters))
+
+
+def _schedule_config(schedule: Schedule) -> dict:
+    skip = ("initial_learning_rate", "current", "best", "wait")
+    return {"name": schedule.name, **{k: v for k, v in vars(schedule).items() if k not in skip}}
+
+
+def _fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *, epochs, batch_size,
+                 shuffle, seed, validation_split, loss_goal, start_epoch) -> dict:
+    """The settings a checkpoint must agree with before it may be resumed."""
+    from .checkpoint import data_fingerprint
+
+    return {
+        "network": {"sizes": network.sizes, "dtype": str(network.dtype),
+                    "layers": [layer.get_config() for layer in network.layers]},
+        "loss": {"name": loss.name, **loss.get_config()},
+        "optimizer": {"name": optimizer.name, **optimizer.get_config()},
+        "schedule": _schedule_config(schedule),
+        "early_stopping": None if stopper is None else {
+            "patience": stopper.patience, "min_delta": stopper.min_delta,
+            "monitor": stopper.monitor, "restore_best_weights": stopper.restore_best_weights},
+        "epochs": start_epoch + epochs,
+        "batch_size": None if batch_size is None else int(batch_size),
+        "shuffle": bool(shuffle),
+        "seed": seed if isinstance(seed, int) else None,
+        "validation_split": float(validation_split),
+        "loss_goal": loss_goal,
+        "data": {"shape": list(x.shape), "targets": list(t.shape),
+                 "sha256": data_fingerprint(x, t)},
+        "validation_data": None if val is None else data_fingerprint(*val),
+    }
 
 
 def train(
@@ -153,6 +193,9 @@ def train(
     callbacks: Sequence[Callback] = (),
     schedule: str | Schedule | None = None,
     history: History | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
 ) -> History:
     """Train ``network`` by backpropagation and gradient descent; return the :class:`History`.
 
@@ -186,6 +229,23 @@ def train(
         Learning-rate schedule (constant when None).
     history : History or None
         Append to this history (to continue a training run).
+    checkpoint : str, PathLike or None
+        Folder for a training checkpoint (created if needed, locked while training). It is
+        written atomically at the end of every epoch, every ``checkpoint_every`` batches, when
+        training ends and when SIGINT/SIGTERM arrives (training then stops after the current
+        batch and raises :class:`~mlpkit.checkpoint.TrainingInterrupted`).
+    checkpoint_every : int or None
+        Also write the checkpoint every this many batches.
+    resume : bool
+        Continue from the checkpoint in ``checkpoint`` if there is one (the network's weights,
+        optimiser, generator and history are replaced by the saved ones). The settings must
+        equal those of the interrupted run, else :class:`CheckpointMismatchError` names the
+        differences. Without ``resume`` an existing checkpoint is never overwritten.
+
+    Raises
+    ------
+    TrainingDivergedError
+        The loss or a gradient became NaN or infinite (the weights stay the last finite ones).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
@@ -198,25 +258,70 @@ def train(
         isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
         or batch_size < 1
     ):
-        raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    if loss_goal is not None and not math.isfinite(loss_goal):
+        raise ValueError(
+            f"batch_size must be a positive int or None (full batch), got {batch_size!r}"
+        )
+    if not (isinstance(validation_split, int | float) and 0.0 <= validation_split < 1.0):
+        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+    if loss_goal is not None and not (isinstance(loss_goal, int | float)
+                                      and math.isfinite(loss_goal)):
         raise ValueError(f"loss_goal must be a finite number or None, got {loss_goal!r}")
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be a bool, got {type(resume).__name__}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=<folder> to resume from")
     stopper = _resolve_early_stopping(early_stopping)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    history = History() if history is None else history
+
+    saver = saved = None
+    if checkpoint is not None:
+        from .checkpoint import CheckpointFolder
+
+        saver = CheckpointFolder(checkpoint, checkpoint_every)
+        saver.open()
+    try:
+        if saver is not None and saver.exists():
+            if not resume:
+                raise ValueError(
+                    f"checkpoint folder {str(saver.folder)!r} already holds a checkpoint; pass "
+                    "resume=True to continue it, or choose another folder"
+                )
+            saved = saver.read()
+        return _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rng,
+                      validation_data, validation_split, stopper, loss_goal, list(callbacks),
+                      schedule, history, saver, saved)
+    finally:
+        if saver is not None:
+            saver.close()
+
+
+def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rng,
+           validation_data, validation_split, stopper, loss_goal, callbacks, schedule, history,
+           saver, saved) -> History:
+    """The loop of :func:`train` (arguments already checked)."""
+    from . import checkpoint as ckpt
+
+    state = None
+    if saved is not None:
+        state = saved[1]
+        ckpt.set_rng_state(rng, state["initial_rng_state"], saver.folder)
+    initial_rng_state = ckpt.rng_state(rng) if saver is not None else None
 
     x, t = _check_data(network, loss, X, T, "training data")
+    fingerprint_data = (x, t)
+    val = None
     if validation_data is not None:
         if not (isinstance(validation_data, tuple | list) and len(validation_data) == 2):
             raise TypeError("validation_data must be a pair (X_val, T_val)")
         x_val, t_val = _check_data(network, loss, *validation_data, "validation_data")
+        val = (x_val, t_val)
     elif validation_split > 0.0:
-        n_val = int(round(x.shape[0] * validation_split))
+        n_val = round(x.shape[0] * validation_split)
         if n_val < 1 or n_val >= x.shape[0]:
             raise ValueError(
                 f"validation_split={validation_split} leaves {n_val} validation samples out of "
-                f"{x.shape[0]}; raise it or provide more data"
+                f"{x.shape[0]}: the validation set is too small; raise it or provide more data"
             )
         order = rng.permutation(x.shape[0])
         x_val, t_val = x[order[:n_val]], t[order[:n_val]]
@@ -224,40 +329,113 @@ def train(
     else:
         x_val = t_val = None
 
+    start_epoch = history.epochs
+    fingerprint = None
+    if saver is not None:
+        fingerprint = _fingerprint(
+            network, loss, optimizer, schedule, stopper, *fingerprint_data, val, epochs=epochs,
+            batch_size=batch_size, shuffle=shuffle, seed=seed,
+            validation_split=validation_split, loss_goal=loss_goal, start_epoch=start_epoch)
+
     n = x.shape[0]
     size = n if batch_size is None else min(int(batch_size), n)
     n_batches = math.ceil(n / size)
-    history = History() if history is None else history
+    end_epoch = start_epoch + epochs
     activation_name = network.output_layer.activation.name
     parameters = network.parameters()
     output = network.output_layer
     schedule.start(optimizer.learning_rate)
+    monitor = None
     if stopper is not None:
         stopper.reset()
         monitor = stopper.monitor
         if monitor == "auto":
             monitor = "val_loss" if x_val is not None else "loss"
         if monitor == "val_loss" and x_val is None:
-            raise ValueError("early stopping on 'val_loss' needs validation_data or validation_split")
+            raise ValueError(
+                "early stopping on 'val_loss' needs validation_data or validation_split"
+            )
+    dropouts = [layer for layer in network.layers if isinstance(layer, Dropout)]
+
+    first_epoch, first_batch = start_epoch, 0
+    samples_seen = 0
+    last_finite: float | None = None
+    total_loss, total_correct = 0.0, 0.0
+    epoch_rng_state = None
+    if state is not None:
+        ckpt.check_fingerprint(saver.folder, state["fingerprint"], _jsonable(fingerprint))
+        model = saved[0]
+        network.set_weights(model.network.get_weights())
+        if model.optimizer is not None:
+            optimizer.load_state_dict(model.optimizer.state_dict())
+        history.__dict__.update(vars(model.history or History()))
+        schedule.load_state_dict(ckpt.decode_state(state["schedule"]))
+        for layer, layer_state in zip(dropouts, state["dropout_rng_states"], strict=True):
+            ckpt.set_rng_state(layer.rng, layer_state, saver.folder)
+        if stopper is not None:
+            stopper.best = ckpt.decode_float(state["stopper"]["best"])
+            stopper.best_epoch = state["stopper"]["best_epoch"]
+            stopper.wait = state["stopper"]["wait"]
+            best = [model.extra_tensors[f"best.{i}"] for i in range(len(parameters))
+                    if f"best.{i}" in model.extra_tensors]
+            stopper.best_weights = best or None
+        if state["complete"]:
+            history.stop_reason = state["stop_reason"]
+            return history
+        first_epoch, first_batch = state["epoch"], state["batch"]
+        samples_seen = state["samples_seen"]
+        last_finite = ckpt.decode_float(state["last_finite"])
+        total_loss, total_correct = state["total_loss"], state["total_correct"]
+        epoch_rng_state = state["epoch_rng_state"]
+        ckpt.set_rng_state(rng, epoch_rng_state if first_batch else state["rng_state"],
+                           saver.folder)
+        end_epoch = state["fingerprint"]["epochs"]
+        callbacks.append(saver.flag)
+    elif saver is not None:
+        callbacks.append(saver.flag)
+
+    def write_checkpoint(epoch: int, batch: int, complete: bool, reason: str = "") -> None:
+        if not _all_finite(parameters):  # NaN weights never replace a good checkpoint
+            raise TrainingDivergedError(epoch, max(batch - 1, 0), last_finite,
+                                        optimizer.learning_rate, "weights")
+        record = {
+            "kind": "mlpkit-checkpoint", "fingerprint": fingerprint, "complete": complete,
+            "stop_reason": reason, "epoch": epoch, "batch": batch,
+            "initial_rng_state": initial_rng_state, "epoch_rng_state": epoch_rng_state,
+            "rng_state": ckpt.rng_state(rng),
+            "dropout_rng_states": [ckpt.rng_state(layer.rng) for layer in dropouts],
+            "samples_seen": samples_seen, "last_finite": ckpt.encode_float(last_finite),
+            "total_loss": total_loss, "total_correct": total_correct,
+            "schedule": ckpt.encode_state(schedule.state_dict()),
+            "stopper": None if stopper is None else {
+                "best": ckpt.encode_float(stopper.best), "best_epoch": stopper.best_epoch,
+                "wait": stopper.wait},
+        }
+        best = None if stopper is None else stopper.best_weights
+        saver.write(network, optimizer, history, record, best)
+
     # Gather buffers: a shuffled batch is copied into these, never a permuted copy of the data.
     x_buffer = np.empty((size, x.shape[1]), dtype=x.dtype)
     t_buffer = np.empty((size, t.shape[1]), dtype=t.dtype)
-    samples_seen = 0
-    last_finite: float | None = None
     for callback in callbacks:
         callback.stop_training = False
         callback.on_train_begin(network, history, n_batches)
 
     stop_reason = "epochs"
-    for epoch in range(history.epochs, history.epochs + epochs):
+    epoch = first_epoch
+    for epoch in range(first_epoch, end_epoch):
         started = time.perf_counter()
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
+        skip = first_batch if epoch == first_epoch else 0
+        if saver is not None:
+            epoch_rng_state = ckpt.rng_state(rng)
         order = rng.permutation(n) if shuffle and n_batches > 1 else None
         epoch_start_weights = network.get_weights()
-        total_loss, total_correct = 0.0, 0.0
-        interrupted = False
-        for batch in range(n_batches):
+        if not skip:
+            total_loss, total_correct = 0.0, 0.0
+        interrupted_at = None
+        for batch in range(skip, n_batches):
             start, stop = batch * size, min((batch + 1) * size, n)
             if order is None:
                 xb, tb = x[start:stop], t[start:stop]
@@ -270,23 +448,35 @@ def train(
                 a = layer.forward(a, training=True)
             batch_loss = loss.value(a, tb)
             if not math.isfinite(batch_loss):
-                if not all(np.all(np.isfinite(p)) for p, _ in parameters):
+                if not _all_finite(parameters):
                     network.set_weights(epoch_start_weights)
                 history.stop_reason = "diverged"
-                raise TrainingDivergedError(epoch, batch, last_finite, optimizer.learning_rate)
+                raise TrainingDivergedError(epoch, batch, last_finite, optimizer.learning_rate,
+                                            "loss", batch_loss)
+            network.backward(loss.output_delta(output.activation, output.z, a, tb))
+            gradient_sum = 0.0
+            for _, grad in parameters:
+                gradient_sum += float(grad.sum())
+            if not math.isfinite(gradient_sum):  # the step is skipped: weights stay finite
+                history.stop_reason = "diverged"
+                raise TrainingDivergedError(epoch, batch, batch_loss, optimizer.learning_rate,
+                                            "gradient", gradient_sum)
             last_finite = batch_loss
             total_loss += batch_loss * (stop - start if loss.reduction == "mean" else 1)
             total_correct += accuracy_from_outputs(a, tb, activation_name) * (stop - start)
-            network.backward(loss.output_delta(output.activation, output.z, a, tb))
             optimizer.step(parameters)
             samples_seen += stop - start
             for callback in callbacks:
                 callback.on_batch_end(epoch, batch, batch_loss)
             if any(callback.stop_training for callback in callbacks):
-                interrupted = True
+                interrupted_at = batch + 1
                 break
-        if interrupted:
+            if saver is not None and saver.due() and batch + 1 < n_batches:
+                write_checkpoint(epoch, batch + 1, False)
+        if interrupted_at is not None and interrupted_at < n_batches:
             stop_reason = "interrupted"
+            if saver is not None:
+                write_checkpoint(epoch, interrupted_at, False)
             break
         epoch_loss = total_loss / n if loss.reduction == "mean" else total_loss
         val_loss = val_accuracy = math.nan
@@ -312,13 +502,30 @@ def train(
             if stopper.update(epoch, value, network):
                 stop_reason = "early_stopping"
                 break
-        if any(callback.stop_training for callback in callbacks):
+        if interrupted_at is not None or any(callback.stop_training for callback in callbacks):
             stop_reason = "interrupted"
+            if saver is not None:
+                epoch_rng_state = None
+                write_checkpoint(epoch + 1, 0, epoch + 1 >= end_epoch, "epochs")
             break
+        if saver is not None and epoch + 1 < end_epoch:
+            epoch_rng_state = None
+            write_checkpoint(epoch + 1, 0, False)
     if stopper is not None:
         stopper.restore(network)
         history.best_epoch = stopper.best_epoch
     history.stop_reason = stop_reason
+    if saver is not None and stop_reason != "interrupted":
+        write_checkpoint(end_epoch, 0, True, stop_reason)
     for callback in callbacks:
         callback.on_train_end(history)
+    if saver is not None and saver.flag.signal is not None:
+        raise ckpt.TrainingInterrupted(epoch, end_epoch, str(saver.folder))
     return history
+
+
+def _jsonable(value):
+    """``value`` as it reads back from a checkpoint's JSON (tuples become lists)."""
+    import json
+
+    return json.loads(json.dumps(value))
