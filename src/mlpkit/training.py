@@ -176,6 +176,10 @@ def _fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *, epoc
     }
 
 
+# Bug fix (test_training.py::test_loss_overflowing_in_the_batch_sum_raises_training_diverged):
+# overflow to inf and inf − inf = NaN are how divergence shows; the loop detects them and raises
+# TrainingDivergedError, so NumPy's RuntimeWarnings for them must not pre-empt it.
+@np.errstate(over="ignore", invalid="ignore")
 def train(
     network: Network,
     X,
