@@ -56,8 +56,9 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     def __init__(self, epoch: int, epochs: int, folder: str) -> None:
         self.epoch, self.epochs, self.folder = epoch, epochs, folder
-        super().__init__(f"interrupted at epoch {epoch + 1}/{epochs}; resume with --resume "
-                         f"{folder}")
+        super().__init__(
+            f"interrupted at epoch {epoch + 1}/{epochs}; resume with --resume {folder}"
+        )
 
 
 def data_fingerprint(*arrays: np.ndarray) -> str:
@@ -85,8 +86,10 @@ def describe_differences(saved: dict, current: dict) -> list[str]:
     lines = []
     for key in sorted(set(old) | set(new)):
         if old.get(key, "<absent>") != new.get(key, "<absent>"):
-            lines.append(f"{key}: checkpoint has {old.get(key, '<absent>')!r}, this call asks "
-                         f"{new.get(key, '<absent>')!r}")
+            lines.append(
+                f"{key}: checkpoint has {old.get(key, '<absent>')!r}, this call asks "
+                f"{new.get(key, '<absent>')!r}"
+            )
     return lines
 
 
@@ -122,10 +125,13 @@ class CheckpointFolder:
     def __init__(self, folder: str | os.PathLike[str], every: int | None) -> None:
         if not isinstance(folder, str | os.PathLike):
             raise TypeError(f"checkpoint must be a folder path, got {type(folder).__name__}")
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int | np.integer)
-                                  or every < 1):
-            raise ValueError(f"checkpoint_every must be a positive number of batches or None "
-                             f"(every epoch), got {every!r}")
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1
+        ):
+            raise ValueError(
+                f"checkpoint_every must be a positive number of batches or None "
+                f"(every epoch), got {every!r}"
+            )
         self.folder = Path(folder)
         self.path = self.folder / CHECKPOINT_NAME
         self.every = None if every is None else int(every)
@@ -141,8 +147,10 @@ class CheckpointFolder:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise type(error)(error.errno, f"could not create checkpoint folder "
-                              f"{str(self.folder)!r}: {error.strerror}") from error
+            raise type(error)(
+                error.errno,
+                f"could not create checkpoint folder {str(self.folder)!r}: {error.strerror}",
+            ) from error
         lock = open(self.folder / _LOCK_NAME, "a+")  # held (and so locked) until close()
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -184,8 +192,9 @@ class CheckpointFolder:
             raise CheckpointError(f"cannot resume: {error}") from None
         state = model.metadata.get("checkpoint")
         if not isinstance(state, dict) or state.get("kind") != "mlpkit-checkpoint":
-            raise CheckpointError(f"cannot resume: {self.path} is a model file, not a training "
-                                  "checkpoint")
+            raise CheckpointError(
+                f"cannot resume: {self.path} is a model file, not a training checkpoint"
+            )
         return model, state
 
     def due(self) -> bool:
@@ -193,11 +202,22 @@ class CheckpointFolder:
         self.steps += 1
         return self.every is not None and self.steps % self.every == 0
 
-    def write(self, network, optimizer, history: History, state: dict,
-              best_weights: list[np.ndarray] | None) -> None:
+    def write(
+        self,
+        network,
+        optimizer,
+        history: History,
+        state: dict,
+        best_weights: list[np.ndarray] | None,
+    ) -> None:
         extra = {f"best.{i}": w for i, w in enumerate(best_weights or [])}
-        data = io.encode(network, {"checkpoint": state}, optimizer=optimizer, history=history,
-                         extra_tensors=extra)
+        data = io.encode(
+            network,
+            {"checkpoint": state},
+            optimizer=optimizer,
+            history=history,
+            extra_tensors=extra,
+        )
         io.write_bytes_atomic(self.path, data, what="checkpoint")
 
 
@@ -219,8 +239,10 @@ def set_rng_state(rng: np.random.Generator, state: dict, folder: Path) -> None:
     try:
         rng.bit_generator.state = state
     except (TypeError, ValueError, KeyError) as error:
-        raise CheckpointError(f"cannot resume from {str(folder)!r}: the random generator state "
-                              f"does not fit this generator ({error})") from None
+        raise CheckpointError(
+            f"cannot resume from {str(folder)!r}: the random generator state "
+            f"does not fit this generator ({error})"
+        ) from None
 
 
 def encode_float(value: float | None) -> float | str | None:
