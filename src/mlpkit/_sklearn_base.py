@@ -9,6 +9,7 @@ gradient descent); nothing of the training loop is written twice.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -220,16 +221,21 @@ class BaseMLP(BaseEstimator):
             )
         return min(int(self.batch_size), n_samples)
 
-    def _progress_callbacks(self) -> list[Callback]:
+    def _progress_callbacks(self, epochs: int) -> list[Callback]:
+        """``verbose``: a tqdm bar on a terminal, else one summary line per epoch on stderr
+        (where scikit-learn prints its "Iteration k, loss = ..." lines)."""
         if not self.verbose:
             return []
+        from .progress import EpochSummary, ProgressBar
+
+        if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+            return [EpochSummary(epochs=epochs)]
         try:
-            from .progress import ProgressBar
+            return [ProgressBar(epochs=epochs)]
         except ImportError as error:
             raise ImportError(
                 'verbose=True shows a progress bar, which needs tqdm: pip install "mlpkit[cli]"'
             ) from error
-        return [ProgressBar()]
 
     def _fit(self, X, y, *, incremental: bool, validation_data=None, classes=None):
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
@@ -324,7 +330,8 @@ class BaseMLP(BaseEstimator):
                 lambda: self._validation_score(network.forward(X_val), y_val), stopper
             )
             callbacks.append(scorer)
-        callbacks += list(self.callbacks or ()) + self._progress_callbacks()
+        epochs = 1 if incremental else int(self.max_iter)
+        callbacks += list(self.callbacks or ()) + self._progress_callbacks(epochs)
         stopper = None
         if not incremental and not self.early_stopping and not math.isinf(self.n_iter_no_change):
             stopper = EarlyStopping(
@@ -341,7 +348,7 @@ class BaseMLP(BaseEstimator):
             T,
             loss=loss,
             optimizer=optimizer,
-            epochs=1 if incremental else int(self.max_iter),
+            epochs=epochs,
             batch_size=batch_size,
             shuffle=bool(self.shuffle),
             seed=self._rng,

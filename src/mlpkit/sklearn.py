@@ -45,7 +45,8 @@ n_iter_no_change
         As in scikit-learn, with the same defaults; ``solver`` is 'sgd' or 'adam' ('lbfgs'
         is not offered). ``alpha`` becomes mlpkit's ``weight_decay = alpha / batch_size``.
     verbose : bool
-        Show a progress bar (needs the ``cli`` extra) instead of printing losses.
+        Show a progress bar on a terminal (needs the ``cli`` extra), else one line per epoch
+        on stderr.
     output_activation : str or None
         Activation of the output layer; None chooses softmax or sigmoid as above.
     loss : {"log_loss", "squared_error", "absolute_error"}
@@ -343,10 +344,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         T = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not first and T.shape[1] != self.n_outputs_:
+        if not first and T.shape[1] != self.network_.n_outputs:
             raise ValueError(
-                f"y must have {self.n_outputs_} target columns as in the previous "
-                f"call to fit, got {T.shape[1]}"
+                f"y must have {self.network_.n_outputs} target columns, one per network "
+                f"output, got {T.shape[1]}"
             )
         return np.asarray(T, dtype=np.dtype(self.dtype))
 
