@@ -372,7 +372,8 @@ def test_sigint_finishes_batch_checkpoints_and_exits_130(tmp_path):
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
-    assert "interrupted at epoch" in stderr and f"resume with --resume {folder}" in stderr
+    assert "interrupted at epoch" in stderr
+    assert f"resume with --checkpoint {folder} --resume" in stderr
     state = io.read_model_file(folder / CHECKPOINT_NAME).metadata["checkpoint"]
     assert state["complete"] is False
     final = _run_child(tmp_path, folder, tmp_path / "out.npz")

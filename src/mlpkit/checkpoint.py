@@ -57,7 +57,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, epoch: int, epochs: int, folder: str) -> None:
         self.epoch, self.epochs, self.folder = epoch, epochs, folder
         super().__init__(
-            f"interrupted at epoch {epoch + 1}/{epochs}; resume with --resume {folder}"
+            f"interrupted at epoch {epoch + 1}/{epochs}; resume with --checkpoint {folder} --resume"
         )
 
 

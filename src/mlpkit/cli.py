@@ -20,6 +20,7 @@ import numpy as np
 from . import __version__
 from ._atomic import atomic_write
 from ._cli_data import CLIError, Data, apply_input, load_data, load_inputs
+from .checkpoint import TrainingInterrupted
 from .config import load_config, write_config
 from .metrics import classification_report, confusion_matrix
 from .network import Network, mlp
@@ -141,6 +142,12 @@ def _add_train(subparsers: Any) -> None:
     fit.add_argument("--early-stopping", type=_non_negative_int, metavar="PATIENCE",
                      help="stop after PATIENCE epochs without improvement (0: off)")
     fit.add_argument("--seed", type=int, default=0, help="seed of weights, shuffling, splits")
+    fit.add_argument("--checkpoint", metavar="DIR", help="keep a resumable training checkpoint "
+                     "in this folder (written every epoch and on Ctrl-C)")  # fmt: skip
+    fit.add_argument("--checkpoint-every", type=_positive_int, metavar="BATCHES",
+                     help="also write the checkpoint every this many batches")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue the run saved in --checkpoint DIR (same options required)")
     out = parser.add_argument_group("output")
     out.add_argument("--save", metavar="MODEL", help="write the trained model (.mlpk) there")
     out.add_argument("--plots", metavar="DIR", help="write PNG plots into this folder")
@@ -154,7 +161,8 @@ def _add_train(subparsers: Any) -> None:
 
 
 #: options that are not part of a run's configuration
-_NOT_CONFIG = {"command", "run", "config", "quiet", "no_progress", "save", "plots", "metrics_json"}
+_NOT_CONFIG = {"command", "run", "config", "quiet", "no_progress", "save", "plots", "metrics_json",
+               "checkpoint", "checkpoint_every", "resume"}
 
 
 def _apply_config(parser: argparse.ArgumentParser, path: str) -> None:
@@ -294,7 +302,8 @@ def _run_train(args: argparse.Namespace) -> int:
                         loss=args.loss, optimizer=optimizer, epochs=args.epochs,
                         batch_size=args.batch_size or None, seed=args.seed,
                         validation_split=args.validation_split, early_stopping=stopper,
-                        callbacks=[interrupt, *_callbacks(args)])  # fmt: skip
+                        callbacks=[interrupt, *_callbacks(args)], checkpoint=args.checkpoint,
+                        checkpoint_every=args.checkpoint_every, resume=args.resume)  # fmt: skip
     seconds = time.perf_counter() - started
     result = _evaluate(network, args.loss, data.X_test, data.y_test, n_classes)
     why = {"early_stopping": ", early stopping", "interrupted": ", interrupted",
@@ -480,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDivergedError as error:
         print(f"mlpkit: error: {_one_line(error)}", file=sys.stderr, flush=True)
         return 1
+    except TrainingInterrupted as interrupted:  # checkpoint written; tell how to go on
+        print(f"mlpkit: {interrupted}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("\nmlpkit: aborted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED

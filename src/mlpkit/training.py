@@ -289,7 +289,7 @@ def train(
             if not resume:
                 raise ValueError(
                     f"checkpoint folder {str(saver.folder)!r} already holds a checkpoint; pass "
-                    "resume=True to continue it, or choose another folder"
+                    "resume=True (CLI: --resume) to continue it, or choose another folder"
                 )
             saved = saver.read()
         return _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rng,
