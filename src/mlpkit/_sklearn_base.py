@@ -29,6 +29,7 @@ from .network import mlp
 from .optimizers import SGD, Adam
 from .schedules import Constant, InverseScaling, ReduceOnPlateau
 from .training import EarlyStopping, train
+from .validation import check_model_size
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -257,6 +258,7 @@ class BaseMLP(BaseEstimator):
             activation = "sigmoid" if self.activation == "logistic" else self.activation
             out = self.output_activation or self._default_output_activation()
             out = "sigmoid" if out == "logistic" else out
+            check_model_size([X.shape[1], *hidden, T.shape[1]], dtype)  # before allocating
             self.network_ = mlp(
                 [X.shape[1], *hidden, T.shape[1]],
                 activation=activation,
