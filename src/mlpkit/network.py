@@ -34,6 +34,10 @@ class Network:
         for layer in layers:
             if not isinstance(layer, Dense | Dropout):
                 raise TypeError(f"layers must be Dense or Dropout, got {type(layer).__name__}")
+        # Bug fix: a trailing Dropout made backprop apply the output σ' to the masked output,
+        # giving wrong gradients; the output layer must be the last layer.
+        if not isinstance(layers[-1], Dense):
+            raise ValueError(f"the last layer must be the Dense output layer, got {layers[-1]!r}")
         for before, after in zip(dense, dense[1:], strict=False):
             if before.n_outputs != after.n_inputs:
                 raise ValueError(
