@@ -1,0 +1,251 @@
+"""Loss values, gradients and output errors δ^L against their formulas; the canonical
+shortcut against the general path; targets; outputs exactly 0 and 1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlpkit as mk
+from mlpkit import (
+    AbsoluteError,
+    BinaryCrossEntropy,
+    CrossEntropy,
+    Identity,
+    Sigmoid,
+    Softmax,
+    SquaredError,
+    Tanh,
+    get_loss,
+)
+
+
+@pytest.fixture
+def outputs(rng):
+    """Probabilities a (4, 3) in (0.05, 0.95), soft targets t, and one-hot targets."""
+    a = rng.uniform(0.05, 0.95, (4, 3))
+    return a, rng.uniform(0.0, 1.0, (4, 3)), np.eye(3)[[0, 2, 1, 2]]
+
+
+# -- values and gradients ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("half", "reduction"), [(True, "mean"), (False, "mean"), (True, "sum"), (False, "sum")]
+)
+def test_squared_error(outputs, half, reduction):
+    a, t, _ = outputs
+    loss = SquaredError(half=half, reduction=reduction)
+    factor = 0.5 if half else 1.0
+    n = 4 if reduction == "mean" else 1
+    # E = (½) Σ_samples Σ_outputs (a − t)², divided by n for the mean
+    assert loss.value(a, t) == pytest.approx(factor * np.sum((a - t) ** 2) / n, rel=1e-14)
+    np.testing.assert_allclose(loss.gradient(a, t), 2 * factor * (a - t) / n, rtol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_absolute_error(outputs, reduction):
+    a, t, _ = outputs
+    n = 4 if reduction == "mean" else 1
+    loss = AbsoluteError(reduction=reduction)
+    assert loss.value(a, t) == pytest.approx(np.sum(np.abs(a - t)) / n, rel=1e-14)
+    np.testing.assert_allclose(loss.gradient(a, t), np.sign(a - t) / n)
+    assert AbsoluteError().gradient(np.array([[0.5]]), np.array([[0.5]]))[0, 0] == 0.0
+
+
+def test_binary_cross_entropy(outputs):
+    a, t, _ = outputs
+    loss = BinaryCrossEntropy()
+    expected = -np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)) / 4
+    assert loss.value(a, t) == pytest.approx(expected, rel=1e-14)
+    np.testing.assert_allclose(loss.gradient(a, t), (a - t) / (a * (1 - a)) / 4, rtol=1e-13)
+
+
+def test_cross_entropy(outputs):
+    a, _, one_hot = outputs
+    loss = CrossEntropy(reduction="sum")
+    assert loss.value(a, one_hot) == pytest.approx(-np.sum(one_hot * np.log(a)), rel=1e-14)
+    np.testing.assert_allclose(loss.gradient(a, one_hot), -one_hot / a, rtol=1e-14)
+
+
+# -- output error δ^L: the canonical shortcut and the general path -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "activation", "targets"),
+    [
+        (SquaredError(), Identity(), "soft"),
+        (SquaredError(half=False, reduction="sum"), Identity(), "soft"),
+        (BinaryCrossEntropy(), Sigmoid(), "soft"),
+        (BinaryCrossEntropy(reduction="sum"), Sigmoid(), "soft"),
+        (CrossEntropy(), Softmax(), "one_hot"),
+        (CrossEntropy(), Softmax(), "soft"),  # rows not summing to 1: δ = a Σt − t
+    ],
+    ids=lambda x: x if isinstance(x, str) else repr(x),
+)
+def test_canonical_shortcut_equals_the_general_path(rng, loss, activation, targets):
+    z = rng.normal(size=(4, 3))
+    a = activation.value(z)
+    t = rng.uniform(size=(4, 3)) if targets == "soft" else np.eye(3)[[0, 1, 2, 1]]
+    assert activation.name == loss.canonical_activation
+    shortcut = loss.output_delta(activation, z, a, t)
+    general = activation.backward(z, a, loss.gradient(a, t))  # ∂E/∂a ⊙ σ'(z) or Jacobian
+    np.testing.assert_allclose(shortcut, general, rtol=1e-10, atol=1e-15)
+    if targets == "one_hot" or not isinstance(loss, CrossEntropy):
+        scale = 1.0 / 4 if loss.reduction == "mean" else 1.0
+        factor = 2.0 if isinstance(loss, SquaredError) and not loss.half else 1.0
+        np.testing.assert_allclose(shortcut, factor * (a - t) * scale, rtol=1e-14)  # a − t
+
+
+@pytest.mark.parametrize(
+    ("loss", "activation"),
+    [
+        (SquaredError(), Sigmoid()),
+        (SquaredError(), Softmax()),
+        (AbsoluteError(), Tanh()),
+        (BinaryCrossEntropy(), Softmax()),
+        (CrossEntropy(), Sigmoid()),
+    ],
+    ids=repr,
+)
+def test_non_canonical_pairs_multiply_by_the_derivative(rng, loss, activation):
+    z = rng.normal(size=(4, 3))
+    a = activation.value(z)
+    t = np.eye(3)[[0, 1, 2, 1]] * 0.8 + 0.1
+    delta = loss.output_delta(activation, z, a, t)
+    np.testing.assert_allclose(delta, activation.backward(z, a, loss.gradient(a, t)), rtol=1e-15)
+    if activation.name == "sigmoid" and isinstance(loss, SquaredError):
+        # the lecture's output δ (up to sign): (a − t) a (1 − a), over 4 samples
+        np.testing.assert_allclose(delta, (a - t) * a * (1 - a) / 4, rtol=1e-14)
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CrossEntropy()], ids=repr)
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "leaky_relu"])
+def test_cross_entropies_reject_outputs_outside_0_1(loss, activation):
+    act = mk.get_activation(activation)
+    z = np.zeros((1, 2))
+    with pytest.raises(
+        ValueError,
+        match=rf"loss '{loss.name}' needs outputs in \(0, 1\) .*"
+        rf"got output activation '{activation}'",
+    ):
+        loss.output_delta(act, z, act.value(z), np.array([[1.0, 0.0]]))
+
+
+# -- outputs exactly 0 and 1 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "loss", [SquaredError(), AbsoluteError(), BinaryCrossEntropy(), CrossEntropy()], ids=repr
+)
+def test_outputs_exactly_0_and_1(loss, dtype):
+    # warnings are errors in this suite: log(0) or 0/0 would fail here
+    a = np.array([[0.0, 1.0, 1.0, 0.0]], dtype=dtype)
+    t = np.array([[0.0, 1.0, 0.0, 1.0]], dtype=dtype)
+    value = loss.value(a, t)
+    gradient = loss.gradient(a, t)
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    assert gradient.dtype == dtype
+    for activation in (Sigmoid(), Softmax()):
+        z = np.array([[-1000.0, 1000.0, 1000.0, -1000.0]], dtype=dtype)
+        delta = loss.output_delta(activation, z, activation.value(z), t)
+        assert np.all(np.isfinite(delta)) and delta.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_clip_uses_the_dtype_epsilon(dtype):
+    eps = np.finfo(dtype).eps
+    a, t = np.array([[0.0, 1.0]], dtype=dtype), np.array([[1.0, 1.0]], dtype=dtype)
+    # the confidently wrong output costs −ln(eps), the confidently right one −ln(1 − eps) ≈ eps
+    assert BinaryCrossEntropy().value(a, t) == pytest.approx(
+        -np.log(eps) - np.log1p(-eps), rel=1e-6
+    )
+    assert BinaryCrossEntropy().value(a[:, ::-1], t) == pytest.approx(-np.log(eps), rel=1e-6)
+
+
+def test_saturated_network_trains_without_nan():
+    net = mk.mlp([2, 3], output_activation="softmax", dtype=np.float64)
+    net.dense_layers[0].weights = [[1000.0, -1000.0, 0.0], [0.0, 0.0, 0.0]]
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    value = net.backprop(X, [1, 0], "cross_entropy")  # both samples confidently wrong
+    assert value == pytest.approx(-np.log(np.finfo(np.float64).eps), rel=1e-12)
+    assert all(np.all(np.isfinite(g)) for _, g in net.parameters())
+    assert np.any(net.output_layer.grad_weights != 0.0)  # softmax + CE: no learning slowdown
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def test_cross_entropy_integer_labels_become_one_hot():
+    loss = CrossEntropy()
+    np.testing.assert_array_equal(
+        loss.targets([2, 0, 1], 3, np.float32), [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    )
+    assert loss.targets([2, 0], 3, np.float32).dtype == np.float32
+    # integral floats are labels too
+    np.testing.assert_array_equal(
+        loss.targets(np.array([1.0, 0.0]), 2, np.float64), [[0, 1], [1, 0]]
+    )
+    assert loss.targets(np.array([], dtype=np.int64), 3, np.float64).shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (
+            [0, 3],
+            r"class labels in T must lie in \[0, 2\] for a network with 3 outputs, got "
+            r"values from 0 to 3",
+        ),
+        ([-1, 1], r"got values from -1 to 1"),
+        ([0.5, 1.0], r"integer class labels expected .*got dtype float64"),
+        (["a", "b"], r"integer class labels expected"),
+    ],
+)
+def test_cross_entropy_label_validation(labels, match):
+    with pytest.raises(ValueError, match=match):
+        CrossEntropy().targets(labels, 3, np.float64)
+
+
+def test_target_shapes():
+    loss = SquaredError()
+    assert loss.targets([0.1, 0.2], 1, np.float64).shape == (2, 1)  # one output: a vector is fine
+    with pytest.raises(
+        ValueError,
+        match=r"targets T must have shape \(n_samples, 3\) to match "
+        r"the network's outputs, got shape \(2,\)",
+    ):
+        loss.targets([1, 2], 3, np.float64)
+    with pytest.raises(ValueError, match=r"got shape \(2, 2\)"):
+        BinaryCrossEntropy().targets(np.ones((2, 2)), 3, np.float64)
+
+
+# -- registry ----------------------------------------------------------------------------------
+
+
+def test_get_loss():
+    assert isinstance(get_loss("mse"), SquaredError)
+    assert isinstance(get_loss("log_loss"), CrossEntropy)
+    assert isinstance(get_loss("Binary-Cross-Entropy"), BinaryCrossEntropy)
+    loss = AbsoluteError()
+    assert get_loss(loss) is loss
+    with pytest.raises(ValueError, match=r"loss must be one of \[.*\], got 'hinge'"):
+        get_loss("hinge")
+    with pytest.raises(
+        TypeError,
+        match=r"loss must be a name \(str\) or a Loss instance, got "
+        r"function",
+    ):
+        get_loss(lambda a, t: 0.0)
+
+
+def test_reduction_validation_and_config():
+    with pytest.raises(
+        ValueError,
+        match=r"reduction must be one of \('mean', 'sum'\), got "
+        r"'none'",
+    ):
+        SquaredError(reduction="none")
+    assert repr(SquaredError(half=False)) == "SquaredError(half=False, reduction='mean')"
+    assert CrossEntropy(reduction="sum").get_config() == {"reduction": "sum"}
