@@ -71,3 +71,13 @@ def test_check_rounding_rules():
 def test_unknown_name():
     with pytest.raises(ValueError, match="name must be one of"):
         lecture("nope")
+
+
+def test_cli_lecture_prints_the_example(capsys):
+    from mlpkit.cli import main
+
+    assert main(["lecture", "momentum-2-2-1"]) == 0
+    out = capsys.readouterr().out
+    assert "output weights after" in out and "lecture: 0.1095" in out
+    assert main(["lecture", "nope"]) == 2
+    assert "invalid choice" in capsys.readouterr().err

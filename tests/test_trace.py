@@ -133,3 +133,14 @@ def test_validation():
         network.trace([[0.1, 0.2], [0.3, 0.4]], T1)
     with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\)"):
         network.trace([[0.1, 0.2, 0.3]], T1)
+
+
+def test_cli_trace(capsys):
+    from mlpkit.cli import main
+
+    args = ["trace", "--input", "0.05,0.10", "--target", "0.01,0.99", "--sizes", "2-3-2"]
+    assert main([*args, "--markdown", "--momentum", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert "### Layer 2 weights" in out and "α Δw(t−1)" in out
+    assert main(["trace", "--input", "1,x", "--target", "1"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -442,9 +442,67 @@ def _run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numbers(text: str) -> list[list[float]]:
+    """'0.05,0.1' or '0,0;0,1' (samples separated by ';') as rows of floats."""
+    try:
+        return [[float(v) for v in row.split(",")] for row in text.split(";")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by ',' (samples by ';'), got {text!r}") from None
+
+
+def _add_trace(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "trace", help="one training step written out: z, a, δ, ∂E/∂W, ∂E/∂b and the update")
+    parser.add_argument("model", nargs="?", help="model file (default: a new network, --sizes)")
+    parser.add_argument("--sizes", default="2-2-2", help="layer sizes of a new sigmoid network")
+    parser.add_argument("--seed", type=int, default=0, help="weights of a new network")
+    parser.add_argument("--input", type=_numbers, required=True, help="e.g. 0.05,0.10")
+    parser.add_argument("--target", type=_numbers, required=True, help="e.g. 0.01,0.99")
+    parser.add_argument("--loss", default="squared_error")
+    parser.add_argument("--learning-rate", type=float, default=0.5)
+    parser.add_argument("--momentum", type=float, default=0.0)
+    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--digits", type=_positive_int, default=9)
+    parser.add_argument("--markdown", action="store_true", help="Markdown tables")
+    parser.set_defaults(run=_run_trace)
+
+
+def _run_trace(args: argparse.Namespace) -> int:
+    from .network import mlp
+    from .optimizers import SGD
+
+    if args.model:
+        network = _load_model(args.model)
+    else:
+        network = mlp([int(v) for v in args.sizes.split("-")], seed=args.seed, dtype=np.float64)
+    optimizer = SGD(args.learning_rate, momentum=args.momentum, weight_decay=args.weight_decay)
+    trace = network.trace(args.input, args.target, args.loss, optimizer)
+    print(trace.to_markdown(args.digits) if args.markdown else trace.to_text(args.digits))
+    return 0
+
+
+def _add_lecture(subparsers: Any) -> None:
+    from .lectures import LECTURES
+
+    parser = subparsers.add_parser(
+        "lecture", help="a lecture's worked example with all its numbers, checked")
+    parser.add_argument("name", choices=sorted(LECTURES))
+    parser.set_defaults(run=_run_lecture)
+
+
+def _run_lecture(args: argparse.Namespace) -> int:
+    from .lectures import worked_example
+
+    example = worked_example(args.name)
+    print(example.text())
+    return 0 if example.ok else 1
+
+
 # ------------------------------------------------------------------------------------ main
 #: one function per subcommand, adding its parser (which sets ``run``)
-SUBCOMMANDS = [_add_train, _add_evaluate, _add_predict, _add_info]
+SUBCOMMANDS = [_add_train, _add_evaluate, _add_predict, _add_info,
+               _add_trace, _add_lecture]
 
 
 def build_parser() -> argparse.ArgumentParser:
