@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 try:
+    import matplotlib
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.figure import Figure
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -163,29 +164,24 @@ def plot_weights(
     if isinstance(max_tiles, bool) or not isinstance(max_tiles, int) or max_tiles < 1:
         raise ValueError(f"max_tiles must be a positive int, got {max_tiles!r}")
     n = min(w.shape[1], max_tiles)
-    cols = math.ceil(math.sqrt(n * width / height) * height / width) if n > 1 else 1
-    cols = max(1, min(n, cols))
+    cols = max(1, min(n, math.ceil(math.sqrt(n * height / width))))
     rows = math.ceil(n / cols)
     limit = float(np.max(np.abs(w[:, :n]))) or 1.0
-    tile = 1.0 if n > 36 else 1.6
-    figure = Figure(
-        figsize=(cols * tile * width / max(height, width) + 1.6,
-                 rows * tile * height / max(height, width) + 0.9),
-        layout="constrained",
-    )  # fmt: skip
-    axes = np.atleast_1d(figure.subplots(rows, cols, squeeze=False)).ravel()
-    image = None
-    for i, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.set_axis_off()
-            continue
-        image = ax.imshow(w[:, i].reshape(height, width), cmap="RdBu_r", vmin=-limit,
-                          vmax=limit, interpolation="nearest")  # fmt: skip
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-    figure.colorbar(image, ax=axes.tolist(), shrink=0.8, label="weight")
+    # One mosaic image (tiles separated by a 1-pixel NaN gap, drawn white) instead of one
+    # axes per unit: the same picture, drawn far faster.
+    mosaic = np.full((rows * (height + 1) - 1, cols * (width + 1) - 1), np.nan)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        top, left = r * (height + 1), c * (width + 1)
+        mosaic[top:top + height, left:left + width] = w[:, i].reshape(height, width)
+    colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
+    scale = min(10.0 / max(mosaic.shape), 0.12)
+    figure = Figure(figsize=(mosaic.shape[1] * scale + 1.8, mosaic.shape[0] * scale + 0.8),
+                    layout="constrained")  # fmt: skip
+    ax = figure.subplots()
+    image = ax.imshow(mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.set_axis_off()
+    figure.colorbar(image, ax=ax, shrink=0.8, label="weight (red +, blue −)")
     shown = f"first {n} of {w.shape[1]}" if n < w.shape[1] else f"{n}"
     figure.suptitle(title or f"Weights into the {shown} first-layer units "
                              f"({height}x{width} images)")  # fmt: skip
