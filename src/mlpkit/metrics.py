@@ -44,7 +44,10 @@ def accuracy_from_outputs(a: np.ndarray, t: np.ndarray, output_activation: str) 
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
-    """Counts C[i, j] of samples of true class i predicted as class j, shape (n_classes, n_classes)."""
+    """Counts C[i, j] of samples of true class i predicted as class j.
+
+    Returns an int64 array of shape (n_classes, n_classes).
+    """
     y_true = _labels(y_true, "y_true").astype(np.int64)
     y_pred = _labels(y_pred, "y_pred").astype(np.int64)
     if y_true.shape != y_pred.shape:

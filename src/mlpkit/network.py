@@ -7,6 +7,7 @@ output error δ^L and handing each layer the error of the one above (backpropaga
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class Network:
         # giving wrong gradients; the output layer must be the last layer.
         if not isinstance(layers[-1], Dense):
             raise ValueError(f"the last layer must be the Dense output layer, got {layers[-1]!r}")
-        for before, after in zip(dense, dense[1:], strict=False):
+        for before, after in pairwise(dense):
             if before.n_outputs != after.n_inputs:
                 raise ValueError(
                     f"layer sizes do not chain: {before!r} has {before.n_outputs} outputs but "
@@ -222,7 +223,7 @@ def mlp(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     output_activation = activation if output_activation is None else output_activation
     layers: list[Dense | Dropout] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         is_output = i == len(sizes) - 2
         layers.append(
             Dense(

@@ -47,7 +47,7 @@ class Constant(Schedule):
 
 
 class StepDecay(Schedule):
-    """η = η₀ · ``drop`` ^ ⌊(epoch + 1) / ``every``⌋: multiply by ``drop`` every ``every`` epochs."""
+    """η = η₀ · ``drop`` ^ ⌊(epoch + 1) / ``every``⌋: times ``drop`` every ``every`` epochs."""
 
     name = "step"
 
@@ -104,7 +104,8 @@ class ReduceOnPlateau(Schedule):
         self.best, self.wait = math.inf, 0
 
     def rate(self, epoch, samples_seen, monitored):
-        if monitored is not None and math.isfinite(monitored) and monitored < self.best - self.min_delta:
+        improved = monitored is not None and math.isfinite(monitored)
+        if improved and monitored < self.best - self.min_delta:
             self.best, self.wait = monitored, 0
         else:  # no improvement; a NaN loss counts as none
             self.wait += 1
