@@ -121,7 +121,7 @@ def test_weights_as_plain_data():
         other.set_weights([np.zeros((4, 3)), *weights[1:]])
 
 
-# -- validation ----------------------------------------------------------------------------------
+# -- validation --------------------------------------------------------------------------------
 
 
 def test_layer_sizes_must_chain():

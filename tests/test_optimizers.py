@@ -215,7 +215,7 @@ def test_float32_parameters_stay_float32():
         assert p.dtype == np.float32 and g.dtype == np.float32
 
 
-# -- names and validation ---------------------------------------------------------------------
+# -- names and validation ----------------------------------------------------------------------
 
 
 def test_get_optimizer():

@@ -162,7 +162,7 @@ def test_integer_labels_match_autograd_nll(rng):
         np.testing.assert_allclose(grad, param.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
-# -- optimisers over several steps ---------------------------------------------------------
+# -- optimisers over several steps -------------------------------------------------------------
 
 OPTIMIZER_CASES = {
     "sgd": (dict(learning_rate=0.5), dict(lr=0.5)),

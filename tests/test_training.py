@@ -44,7 +44,7 @@ def assert_weights_equal(actual, expected, rtol=1e-12):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=1e-15)
 
 
-# -- batch modes ------------------------------------------------------------------------------
+# -- batch modes -------------------------------------------------------------------------------
 
 
 def test_full_batch_is_one_step_with_the_mean_gradient(problem):
@@ -186,7 +186,7 @@ def test_epoch_loss_is_the_mean_of_the_batch_losses(problem):
     assert history.loss[0] == pytest.approx((2 * losses[0] + 2 * losses[1] + losses[2]) / 5)
 
 
-# -- stopping ------------------------------------------------------------------------------------
+# -- stopping ----------------------------------------------------------------------------------
 
 
 class Recorder(Callback):
@@ -319,7 +319,7 @@ def test_stop_training_stops_after_the_current_batch(problem):
     assert train(net, X, T, epochs=1, callbacks=[callback]).stop_reason == "epochs"
 
 
-# -- divergence ----------------------------------------------------------------------------------
+# -- divergence --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -360,7 +360,7 @@ def test_loss_overflowing_in_the_batch_sum_raises_training_diverged():
     assert net.dense_layers[0].weights[0, 0] == 1e154
 
 
-# -- the core never prints -----------------------------------------------------------------------
+# -- the core never prints ---------------------------------------------------------------------
 
 
 def test_core_never_prints(capsys, problem):
@@ -377,7 +377,7 @@ def test_core_never_prints(capsys, problem):
     assert captured.out == "" and captured.err == ""
 
 
-# -- validation ----------------------------------------------------------------------------------
+# -- validation --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -445,7 +445,7 @@ def test_step_units_cannot_be_trained_by_backpropagation():
         train(net, np.eye(2), np.array([0.0, 1.0]))
 
 
-# -- schedules inside the loop ---------------------------------------------------------
+# -- schedules inside the loop -----------------------------------------------------------------
 
 
 def test_schedule_sets_the_learning_rate_of_each_epoch(problem):

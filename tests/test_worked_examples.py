@@ -128,7 +128,7 @@ def test_forward_propagation_simple_example():
     assert_printed(out[1], ".455")
 
 
-# -- Lecture 001 backprop example with momentum (η = 0.2, α = 0.9) ----------------------------
+# -- Lecture 001 backprop example with momentum (η = 0.2, α = 0.9) -----------------------------
 
 
 def momentum_network() -> Network:
@@ -227,7 +227,7 @@ def test_momentum_example_second_step_online():
     np.testing.assert_allclose(hidden.weights[0] - 0.1, (1 + alpha) * first_change, rtol=1e-12)
 
 
-# -- XOR (lecture 004, slides 4-7) -----------------------------------------------------------
+# -- XOR (lecture 004, slides 4-7) -------------------------------------------------------------
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 XOR_T = np.array([0, 1, 1, 0])
