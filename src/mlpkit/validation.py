@@ -34,8 +34,11 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} EB"  # pragma: no cover
 
 
-def check_model_size(sizes: Sequence[int], dtype: np.typing.DTypeLike = np.float32,
-                     max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> int:
+def check_model_size(
+    sizes: Sequence[int],
+    dtype: np.typing.DTypeLike = np.float32,
+    max_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+) -> int:
     """Refuse layer sizes whose parameters would not fit in ``max_bytes``; return the count.
 
     Computed with Python integers before anything is allocated, counting weights, biases,
