@@ -218,7 +218,7 @@ class BaseMLP(BaseEstimator):
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 "clipped",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         return min(int(self.batch_size), n_samples)
 
@@ -369,7 +369,7 @@ class BaseMLP(BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # _fit, fit, scikit-learn's fit wrapper, the caller
             )
         return self
 
