@@ -88,8 +88,8 @@ def test_info_shows_architecture_and_training_record(trained):
 def test_evaluate_reproduces_the_test_accuracy(trained):
     folder, _ = trained
     metrics = json.loads((folder / "metrics.json").read_text())
-    out = mlpkit("evaluate", folder / "model.mlpk", "--dataset", "circle",
-                 "--n-samples", "200").stdout
+    # the data set, its size, noise, split and seed come from the options saved in the model
+    out = mlpkit("evaluate", folder / "model.mlpk").stdout
     assert out.splitlines()[0].startswith(f"test accuracy {100 * metrics['test_accuracy']:.2f}%")
     assert "confusion matrix" in out and "precision" in out
 

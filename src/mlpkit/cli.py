@@ -26,6 +26,7 @@ from .metrics import classification_report, confusion_matrix
 from .network import Network, mlp
 from .optimizers import SGD, Adam
 from .preprocessing import one_hot
+from .schedules import Constant, ReduceOnPlateau, StepDecay
 from .training import EarlyStopping, TrainingDivergedError, train
 
 __all__ = ["RECIPES", "build_parser", "main"]
@@ -40,12 +41,14 @@ RECIPES: dict[str, dict[str, Any]] = {
         "loss": "squared_error", "optimizer": "sgd", "learning_rate": 3.0, "momentum": 0.0,
         "batch_size": 10, "epochs": 10, "init": "uniform", "bias": True, "dropout": 0.0,
         "validation_split": 0.0, "early_stopping": 0, "weight_decay": 0.0,
+        "schedule": "constant",
     },
     "fast": {
         "hidden": [256, 128], "activation": "relu", "output_activation": "softmax",
         "loss": "cross_entropy", "optimizer": "adam", "learning_rate": 0.001, "momentum": 0.0,
         "batch_size": 64, "epochs": 40, "init": "he", "bias": True, "dropout": 0.0,
         "validation_split": 0.1, "early_stopping": 5, "weight_decay": 0.0,
+        "schedule": "plateau",
     },
 }  # fmt: skip
 
@@ -88,6 +91,11 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
 
 
 # ------------------------------------------------------------------------------------ train
+#: data options and their defaults for ``train``
+_DATA_OPTIONS = {"dataset": "mnist", "data_dir": None, "target": "-1", "scale": "unit",
+                 "n_samples": None, "noise": 0.1, "test_size": 0.2}  # fmt: skip
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, digits, a 2-D "
@@ -134,6 +142,10 @@ def _add_train(subparsers: Any) -> None:
     fit.add_argument("--momentum", type=float, help="SGD momentum alpha")
     fit.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
     fit.add_argument("--weight-decay", type=float, help="L2 weight decay lambda")
+    fit.add_argument("--schedule", choices=["constant", "plateau", "step"],
+                     help="learning rate: constant; plateau = halve it after 2 epochs without "
+                     "improvement (validation loss, else training loss); step = halve it every "
+                     "10 epochs")
     fit.add_argument("--batch-size", type=_non_negative_int,
                      help="samples per mini-batch (1: online, 0: full batch)")
     fit.add_argument("--epochs", type=_non_negative_int)
@@ -221,6 +233,13 @@ def _build(args: argparse.Namespace, data: Data) -> tuple[Network, Any]:
     return network, optimizer
 
 
+_SCHEDULES = {
+    "constant": Constant,
+    "plateau": lambda: ReduceOnPlateau(factor=0.5, patience=2),
+    "step": lambda: StepDecay(drop=0.5, every=10),
+}
+
+
 def _callbacks(args: argparse.Namespace) -> list:
     from .progress import EpochSummary, ProgressBar
 
@@ -302,6 +321,7 @@ def _run_train(args: argparse.Namespace) -> int:
                         loss=args.loss, optimizer=optimizer, epochs=args.epochs,
                         batch_size=args.batch_size or None, seed=args.seed,
                         validation_split=args.validation_split, early_stopping=stopper,
+                        schedule=_SCHEDULES[args.schedule](),
                         callbacks=[interrupt, *_callbacks(args)], checkpoint=args.checkpoint,
                         checkpoint_every=args.checkpoint_every, resume=args.resume)  # fmt: skip
     seconds = time.perf_counter() - started
@@ -366,17 +386,18 @@ def _add_evaluate(subparsers: Any) -> None:
     _add_data_options(parser)
     parser.add_argument("--seed", type=int, help="seed of the split (default: the training's)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the result line")
-    parser.set_defaults(run=_run_evaluate, dataset=None)
+    # data options left out are taken from the options the model was trained with
+    parser.set_defaults(run=_run_evaluate, **{key: None for key in _DATA_OPTIONS})
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     network = _load_model(args.model)
     meta = network.metadata
     config = meta.get("config", {})
-    if args.dataset is None:
-        args.dataset = meta.get("dataset", "mnist")
-    if args.seed is None:
-        args.seed = config.get("seed", 0)
+    same_data = args.dataset is None or args.dataset == meta.get("dataset")
+    for key, default in {**_DATA_OPTIONS, "seed": 0}.items():
+        if getattr(args, key) is None:
+            setattr(args, key, config.get(key, default) if same_data else default)
     args.train_size = None
     data = load_data(args, training=False, model=network)
     result = _evaluate(network, meta.get("loss", "squared_error"), data.X_test, data.y_test,
