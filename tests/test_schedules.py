@@ -124,6 +124,7 @@ def test_inverse_scaling_in_training(rng):
         epochs=3,
         batch_size=4,
         schedule=InverseScaling(power_t=1.0, per="sample"),
+        seed=0,
     )
     # epoch 0 at η₀, then η₀ / (samples seen + 1) after 6 and 12 samples
     np.testing.assert_allclose(history.learning_rate, [0.5, 0.5 / 7, 0.5 / 13], rtol=1e-15)

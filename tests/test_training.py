@@ -286,7 +286,7 @@ def test_loss_goal_stops_training():
 def test_callbacks_receive_events_in_order(problem):
     net, X, T = problem
     recorder = Recorder()
-    train(net, X, T, epochs=2, batch_size=2, callbacks=[recorder])
+    train(net, X, T, epochs=2, batch_size=2, callbacks=[recorder], seed=0)
     expected = [("train_begin", 3)]
     for epoch in range(2):
         expected.append(("epoch_begin", epoch))
@@ -372,7 +372,7 @@ def test_core_never_prints(capsys, problem):
     mk.check_gradients(net, X, T)
     with pytest.raises(TrainingDivergedError):
         big = mk.mlp([3, 8, 2], output_activation="identity", init="normal", seed=0)
-        train(big, X * 100, T, optimizer=SGD(1e6), epochs=20, batch_size=1)
+        train(big, X * 100, T, optimizer=SGD(1e6), epochs=20, batch_size=1, seed=0)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
