@@ -17,6 +17,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning",
     # the cluster's own shutdown chatter is not under test
     "ignore::ResourceWarning",
+    "ignore::UserWarning:distributed.*",
     "ignore::DeprecationWarning",
 )
 
