@@ -3,8 +3,9 @@
 Every activation is a small class with ``value(z)`` (the forward formula) and
 ``backward(z, a, grad_a)``, which turns ∂E/∂a into the error term δ = ∂E/∂z. For the
 element-wise functions that is ``grad_a * σ'(z)``; softmax couples its outputs and uses its
-Jacobian instead. The registry :data:`ACTIVATIONS` maps the names the CLI and the estimator
-accept to the classes.
+Jacobian instead. The built-in activations also accept ``out=`` buffers (``supports_out``), so
+the training loop can reuse one array per layer instead of allocating per batch. The registry
+:data:`ACTIVATIONS` maps the names the CLI and the estimator accept to the classes.
 """
 
 from __future__ import annotations
@@ -31,18 +32,23 @@ class Activation:
     """Base class: an element-wise activation σ with its derivative σ'."""
 
     name: ClassVar[str] = "activation"
+    #: whether ``value`` and ``backward`` accept ``out=`` (subclasses written without it work
+    #: too: :class:`~mlpkit.layers.Dense` then calls them without buffers)
+    supports_out: ClassVar[bool] = False
 
-    def value(self, z: np.ndarray) -> np.ndarray:
-        """σ(z), same shape as ``z`` (n_samples, n_units)."""
+    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """σ(z), same shape as ``z`` (n_samples, n_units); written into ``out`` if given."""
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """σ'(z) element-wise; ``a = σ(z)`` is passed so it need not be recomputed."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), shape (n_samples, n_units)."""
-        return grad_a * self.derivative(z, a)
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), shape (n_samples, n_units); into ``out`` if given
+        (a buffer of that shape distinct from ``z``, ``a`` and ``grad_a``)."""
+        return np.multiply(grad_a, self.derivative(z, a), out=out)
 
     def get_config(self) -> dict:
         """Constructor arguments, for model files."""
@@ -63,26 +69,34 @@ class Identity(Activation):
     """σ(z) = z, σ'(z) = 1 (regression outputs)."""
 
     name = "identity"
+    supports_out = True
 
-    def value(self, z):
-        return z
+    def value(self, z, out=None):
+        if out is None or out is z:
+            return z
+        np.copyto(out, z)
+        return out
 
     def derivative(self, z, a):
         return np.ones_like(z)
 
-    def backward(self, z, a, grad_a):
-        return grad_a
+    def backward(self, z, a, grad_a, out=None):
+        if out is None or out is grad_a:
+            return grad_a
+        np.copyto(out, grad_a)
+        return out
 
 
 class Sigmoid(Activation):
     """Logistic function σ(z) = 1 / (1 + e^(−z)), σ'(z) = σ(z)(1 − σ(z))."""
 
     name = "sigmoid"
+    supports_out = True
 
-    def value(self, z):
+    def value(self, z, out=None):
         # 0.5 (1 + tanh(z/2)) is the same function; it never overflows (σ(±1000) is exact)
         # and costs one transcendental per element instead of an exp and a division.
-        a = np.multiply(z, 0.5)
+        a = np.multiply(z, 0.5, out=out)
         np.tanh(a, out=a)
         a += 1.0
         a *= 0.5
@@ -91,9 +105,9 @@ class Sigmoid(Activation):
     def derivative(self, z, a):
         return a * (1.0 - a)
 
-    def backward(self, z, a, grad_a):
-        # δ = ∂E/∂a · a (1 − a), fused to two temporaries
-        delta = np.subtract(1.0, a)
+    def backward(self, z, a, grad_a, out=None):
+        # δ = ∂E/∂a ⊙ a (1 − a), three passes and no temporary (``out`` must not be grad_a)
+        delta = np.subtract(1.0, a, out=out)
         delta *= a
         delta *= grad_a
         return delta
@@ -103,9 +117,10 @@ class Tanh(Activation):
     """σ(z) = tanh z, σ'(z) = 1 − tanh² z."""
 
     name = "tanh"
+    supports_out = True
 
-    def value(self, z):
-        return np.tanh(z)
+    def value(self, z, out=None):
+        return np.tanh(z, out=out)
 
     def derivative(self, z, a):
         return 1.0 - a * a
@@ -115,15 +130,17 @@ class ReLU(Activation):
     """σ(z) = max(0, z), σ'(z) = 1 for z > 0, else 0."""
 
     name = "relu"
+    supports_out = True
 
-    def value(self, z):
-        return np.maximum(z, 0.0)
+    def value(self, z, out=None):
+        return np.maximum(z, 0.0, out=out)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z, a, grad_a):
-        return np.where(z > 0, grad_a, 0.0).astype(grad_a.dtype, copy=False)
+    def backward(self, z, a, grad_a, out=None):
+        # δ = ∂E/∂a where z > 0, else 0 (one comparison and one masked multiply)
+        return np.multiply(grad_a, np.greater(z, 0.0), out=out)
 
 
 class LeakyReLU(Activation):
@@ -152,12 +169,13 @@ class Softmax(Activation):
     """a_k = e^(z_k) / Σ_j e^(z_j) over the units of a sample (rows sum to 1)."""
 
     name = "softmax"
+    supports_out = True
 
-    def value(self, z):
+    def value(self, z, out=None):
         # Subtracting the row maximum leaves the result unchanged and keeps exp() <= 1.
-        a = z - z.max(axis=1, keepdims=True)
+        a = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
         np.exp(a, out=a)
-        a /= a.sum(axis=1, keepdims=True)
+        a /= np.add.reduce(a, axis=1, keepdims=True)
         return a
 
     def derivative(self, z, a):
@@ -166,9 +184,9 @@ class Softmax(Activation):
             "use Softmax.backward, which applies the Jacobian"
         )
 
-    def backward(self, z, a, grad_a):
+    def backward(self, z, a, grad_a, out=None):
         # Jacobian-vector product: δ_k = a_k (g_k − Σ_j g_j a_j)
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+        return np.multiply(a, grad_a - np.sum(grad_a * a, axis=1, keepdims=True), out=out)
 
 
 class Step(Activation):
@@ -212,5 +230,6 @@ def get_activation(activation: str | Activation) -> Activation:
             f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
         )
     raise TypeError(
-        f"activation must be a name (str) or an Activation instance, got {type(activation).__name__}"
+        "activation must be a name (str) or an Activation instance, "
+        f"got {type(activation).__name__}"
     )

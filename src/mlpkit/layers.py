@@ -3,7 +3,9 @@
 Samples are rows, so ``a_prev`` is (n_samples, n_inputs), ``weights`` W is
 (n_inputs, n_outputs) and ``biases`` b is (n_outputs,). (Nielsen's book uses column vectors
 and the transposed (n_outputs, n_inputs) matrix; the formulas are the same.) ``forward``
-keeps exactly what ``backward`` needs: ``a_prev``, ``z`` and ``a``.
+keeps exactly what ``backward`` needs: ``a_prev``, ``z`` and ``a``. While training, ``z``,
+``a``, δ and ∂E/∂a_prev live in buffers allocated once per batch size and overwritten by the
+next batch, so a training step allocates (almost) nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ class Dense:
     grad_weights, grad_biases : ndarray, same shapes
         ∂E/∂W and ∂E/∂b of the last backward pass (overwritten, never accumulated).
     a_prev, z, a : ndarray (n_samples, ·)
-        Input, pre-activation and activation of the last forward pass.
+        Input, pre-activation and activation of the last forward pass. After a
+        ``forward(..., training=True)`` they are views of the layer's training buffers, valid
+        until the next training pass (copy them to keep them).
     """
 
     trainable = True
@@ -85,6 +89,7 @@ class Dense:
         self.a_prev: np.ndarray | None = None
         self.z: np.ndarray | None = None
         self.a: np.ndarray | None = None
+        self._buffers: dict[str, np.ndarray] = {}  # training buffers, rows = largest batch
 
     # Parameters are properties so that assigning a list or a float64 array keeps the
     # layer's shape and dtype (the worked examples assign weights by hand).
@@ -123,33 +128,62 @@ class Dense:
     def n_parameters(self) -> int:
         return self._weights.size + (0 if self._biases is None else self._biases.size)
 
+    def _buffer(self, name: str, n_samples: int, n_units: int) -> np.ndarray:
+        """Rows [:n_samples] of a reusable (batch, n_units) training buffer."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape[0] < n_samples or buffer.dtype != self.dtype:
+            buffer = self._buffers[name] = np.empty((n_samples, n_units), dtype=self.dtype)
+        return buffer[:n_samples] if buffer.shape[0] != n_samples else buffer
+
     def forward(self, a_prev: np.ndarray, training: bool = False) -> np.ndarray:
-        """z = a_prev · W + b and a = σ(z) for a batch ``a_prev`` of shape (n_samples, n_inputs)."""
+        """z = a_prev · W + b and a = σ(z) for a batch ``a_prev`` of shape (n_samples, n_inputs).
+
+        With ``training=True`` the result is the layer's buffer ``a`` (overwritten by the next
+        training pass); otherwise a new array.
+        """
         self.a_prev = a_prev
-        z = a_prev @ self._weights
+        fast = training and self.activation.supports_out
+        z = self._buffer("z", a_prev.shape[0], self.n_outputs) if fast else None
+        # Weighted input: z = a_prev · W + b
+        z = np.matmul(a_prev, self._weights, out=z)
         if self._biases is not None:
             z += self._biases
         self.z = z
-        self.a = self.activation.value(z)
+        # Activation: a = σ(z)
+        if fast:
+            self.a = self.activation.value(z, out=self._buffer("a", z.shape[0], self.n_outputs))
+        else:
+            self.a = self.activation.value(z)
         return self.a
 
     def delta(self, grad_a: np.ndarray) -> np.ndarray:
-        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), from the gradient with respect to this layer's output."""
-        return self.activation.backward(self.z, self.a, grad_a)
+        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), from the gradient with respect to this layer's output.
+
+        The result is the layer's δ buffer (overwritten by the next call) for built-in
+        activations.
+        """
+        if not self.activation.supports_out:
+            return self.activation.backward(self.z, self.a, grad_a)
+        out = self._buffer("delta", grad_a.shape[0], self.n_outputs)
+        return self.activation.backward(self.z, self.a, grad_a, out=out)
 
     def backward(self, delta: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
         """Set ``grad_weights``/``grad_biases`` from δ (n_samples, n_outputs); return ∂E/∂a_prev.
 
         ``need_grad_input=False`` skips the product for the first layer, whose input is the data.
+        The returned array is a buffer of the layer, overwritten by the next backward pass.
         """
         # Weight gradient (BP4): ∂E/∂W = a_prevᵀ · δ, summed over the samples of the batch
         np.matmul(self.a_prev.T, delta, out=self.grad_weights)
         # Bias gradient (BP3): ∂E/∂b = Σ_samples δ
         if self._biases is not None:
-            np.sum(delta, axis=0, out=self.grad_biases)
+            np.add.reduce(delta, axis=0, out=self.grad_biases)
+        if not need_grad_input:
+            return None
         # Error propagation (BP2), first half: ∂E/∂a_prev = δ · Wᵀ (the previous layer's
         # Dense.delta multiplies by its σ'(z) to finish δ_prev = (δ Wᵀ) ⊙ σ'(z_prev))
-        return delta @ self._weights.T if need_grad_input else None
+        out = self._buffer("grad_input", delta.shape[0], self.n_inputs)
+        return np.matmul(delta, self._weights.T, out=out)
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(parameter, gradient) pairs: weights first, then biases if present."""

@@ -2,11 +2,13 @@
 
 Every loss is summed over the outputs of a sample and averaged over the samples of the batch
 (the lectures' C = 1/K Σ_k …) unless ``reduction="sum"``. ``gradient`` returns ∂E/∂a of that
-same number, so the 1/n of the mean is already inside every δ.
+same number, so the 1/n of the mean is already inside every δ. ``value_and_delta`` gives the
+training loop both numbers of a batch from shared intermediate arrays.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import numpy as np
@@ -95,6 +97,13 @@ class Loss:
             return self._canonical_delta(a, t)
         return activation.backward(z, a, self.gradient(a, t))
 
+    def value_and_delta(
+        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """``(value(a, t), output_delta(activation, z, a, t))`` in one go (for the training
+        loop; subclasses share the work between the two where they can)."""
+        return self.value(a, t), self.output_delta(activation, z, a, t)
+
     #: output activations whose range the loss is defined on (None: any)
     valid_activations: ClassVar[tuple[str, ...] | None] = None
 
@@ -146,6 +155,18 @@ class SquaredError(Loss):
     def _canonical_delta(self, a, t):
         return self.gradient(a, t)  # identity: δ = ∂E/∂a
 
+    def value_and_delta(self, activation, z, a, t):
+        self._check_activation(activation)
+        # a − t gives both: E = ½ Σ (a − t)² · scale and ∂E/∂a = (a − t) · scale
+        diff = np.subtract(a, t)
+        scale = self._scale(a.shape[0])
+        value = float(np.vdot(diff, diff)) * scale * (0.5 if self.half else 1.0)
+        diff *= scale if self.half else 2.0 * scale
+        if activation.name == self.canonical_activation:
+            return value, diff
+        # Output error (BP1): δ^L = ∂E/∂a ⊙ σ'(z^L)
+        return value, activation.backward(z, a, diff)
+
     def get_config(self):
         return {"half": self.half, "reduction": self.reduction}
 
@@ -162,11 +183,16 @@ class AbsoluteError(Loss):
         return np.sign(a - t)
 
 
+@functools.cache
+def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:
+    eps = float(np.finfo(dtype).eps)
+    return eps, 1.0 - eps
+
+
 def _clip(a: np.ndarray) -> np.ndarray:
     # log(0) guard: probabilities clipped to [eps, 1 − eps] with the dtype's machine epsilon,
     # as scikit-learn's log_loss does.
-    eps = np.finfo(a.dtype).eps
-    return np.clip(a, eps, 1.0 - eps)
+    return np.clip(a, *_clip_bounds(a.dtype))
 
 
 class BinaryCrossEntropy(Loss):
@@ -225,13 +251,23 @@ class CrossEntropy(Loss):
     def _canonical_delta(self, a, t):
         # ∂E/∂z_k = a_k Σ_j t_j − t_k, which is the familiar a − t when each target row sums
         # to 1 (one-hot labels); the general form keeps soft targets exact too.
-        delta = a * t.sum(axis=1, keepdims=True)
+        delta = np.multiply(a, np.add.reduce(t, axis=1, keepdims=True))
         delta -= t
         delta *= np.asarray(self._scale(a.shape[0]), dtype=delta.dtype)
         return delta
 
     def _gradient(self, a, t):
         return -t / _clip(a)
+
+    def value_and_delta(self, activation, z, a, t):
+        if activation.name != self.canonical_activation:
+            return super().value_and_delta(activation, z, a, t)
+        scale = self._scale(a.shape[0])
+        # E = −Σ t ln a · scale (clipped as in ``value``); δ^L = (a Σ_j t_j − t) · scale
+        log_a = np.clip(a, *_clip_bounds(a.dtype))
+        np.log(log_a, out=log_a)
+        value = -float(np.vdot(t, log_a)) * scale
+        return value, self._canonical_delta(a, t)
 
 
 LOSSES: dict[str, type[Loss]] = {

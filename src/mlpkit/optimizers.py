@@ -10,6 +10,9 @@ are not decayed unless ``decay_biases=True``), i.e. it is the gradient of the pe
 gradient: Δw = −η (∂E/∂w + λ w). The CS 445 lecture writes the decay term unscaled,
 Δw = η δ x + α Δw(t−1) − λ' w; that is ``weight_decay = λ' / η`` here. ``l1`` likewise adds
 l1 · sign(w) (the gradient of l1 ‖W‖₁).
+
+Updates run in place with one scratch array per parameter (no new arrays per step), in as few
+passes over the parameters as the formulas allow.
 """
 
 from __future__ import annotations
@@ -65,6 +68,16 @@ class Optimizer:
         """Update every parameter in place from its gradient."""
         raise NotImplementedError
 
+    def _scratch(self, parameters: Pairs) -> list[np.ndarray]:
+        """One reusable array per parameter, for intermediate results of the update."""
+        scratch = getattr(self, "_scratch_arrays", None)
+        if scratch is None or len(scratch) != len(parameters) or any(
+            s.shape != p.shape or s.dtype != p.dtype
+            for s, (p, _) in zip(scratch, parameters, strict=True)
+        ):
+            scratch = self._scratch_arrays = [np.empty_like(p) for p, _ in parameters]
+        return scratch
+
     def reset(self) -> None:
         """Forget the state (velocities, moments)."""
 
@@ -114,20 +127,29 @@ class SGD(Optimizer):
 
     def step(self, parameters: Pairs) -> None:
         lr, alpha = self.learning_rate, self.momentum
+        regularise = self.weight_decay or self.l1
+        scratch = self._scratch(parameters)
         if alpha == 0.0:
-            for param, grad in parameters:
-                grad = self._regularised(param, grad)
-                param -= np.asarray(lr, dtype=param.dtype) * grad
+            for (param, grad), step in zip(parameters, scratch, strict=True):
+                if regularise:
+                    grad = self._regularised(param, grad)
+                # w ← w − η ∂E/∂w
+                param -= np.multiply(grad, lr, out=step)
             return
         if self.velocities is None:
             self.velocities = [np.zeros_like(p) for p, _ in parameters]
-        for (param, grad), velocity in zip(parameters, self.velocities, strict=True):
-            grad = self._regularised(param, grad)
+        for (param, grad), velocity, step in zip(parameters, self.velocities, scratch,
+                                                 strict=True):
+            if regularise:
+                grad = self._regularised(param, grad)
             # Δw(t) = α Δw(t−1) − η ∂E/∂w
+            np.multiply(grad, lr, out=step)
             velocity *= alpha
-            velocity -= lr * grad
+            velocity -= step
             if self.nesterov:
-                param += alpha * velocity - lr * grad
+                # w ← w + α Δw(t) − η ∂E/∂w
+                param -= step
+                param += np.multiply(velocity, alpha, out=step)
             else:
                 param += velocity
 
@@ -186,17 +208,23 @@ class Adam(Optimizer):
         sqrt_correction2 = math.sqrt(1.0 - b2**t)
         step_size = self.learning_rate / correction1
         eps = self.epsilon * sqrt_correction2
-        for (param, grad), m, v in zip(parameters, self.first_moments, self.second_moments,
-                                       strict=True):
-            grad = self._regularised(param, grad)
-            m *= b1
-            m += (1.0 - b1) * grad
-            v *= b2
-            v += (1.0 - b2) * (grad * grad)
+        regularise = self.weight_decay or self.l1
+        scratch = self._scratch(parameters)
+        for (param, grad), m, v, tmp in zip(parameters, self.first_moments, self.second_moments,
+                                            scratch, strict=True):
+            if regularise:
+                grad = self._regularised(param, grad)
+            # m ← β₁ m + (1 − β₁) g, written as m += (1 − β₁)(g − m)
+            m += np.multiply(np.subtract(grad, m, out=tmp), 1.0 - b1, out=tmp)
+            # v ← β₂ v + (1 − β₂) g², written as v += (1 − β₂)(g² − v)
+            np.multiply(grad, grad, out=tmp)
+            tmp -= v
+            tmp *= 1.0 - b2
+            v += tmp
             # w ← w − η m̂ / (√v̂ + ε), with m̂ = m/(1−β₁ᵗ), √v̂ = √v/√(1−β₂ᵗ)
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, out=tmp)
             denom += eps
-            update = m / denom
+            update = np.divide(m, denom, out=tmp)
             update *= step_size * sqrt_correction2
             param -= update
 
