@@ -96,7 +96,7 @@ def plot_history(history: History | dict, path: str | os.PathLike[str] | None = 
             ax.axvline(best + 1, color="grey", linestyle=":", label=f"best epoch ({best + 1})")
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)" if key == "accuracy" else "loss")
-        ax.set_title(f"training {label}")
+        ax.set_title(f"{label.capitalize()} per epoch")
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
