@@ -5,6 +5,17 @@ network, a loss gives the output error, backpropagation the gradients, an optimi
 and the training loop repeats that and reports a History.
 """
 
+from .idx import IDXFormatError, read_idx, write_idx
+from .datasets import (
+    DatasetChecksumError,
+    DatasetNotFoundError,
+    load_csv,
+    load_digits,
+    load_fashion_mnist,
+    load_image_folder,
+    load_mnist,
+)
+from .preprocessing import Standardizer, one_hot, train_test_split
 from .activations import (
     ACTIVATIONS,
     Activation,
@@ -33,15 +44,23 @@ from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, get_optimizer
 from .schedules import Constant, InverseScaling, ReduceOnPlateau, Schedule, StepDecay
 from .callbacks import Callback, LambdaCallback
 from .history import History
+from .checkpoint import CheckpointLockedError, CheckpointMismatchError, TrainingInterrupted
 from .training import EarlyStopping, TrainingDivergedError, train
 from .metrics import accuracy, classification_report, confusion_matrix
 from .gradcheck import check_gradients, numerical_gradients
+from .forward_mode import backprop_gradients, forward_mode_gradients, operation_counts
+from .trace import StepTrace, trace_step
+from .perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
+from .lectures import LECTURES, lecture, worked_example
+from .validation import InvalidInputError, check_model_size
+from .io import ModelFileError, UnsupportedFormatVersion, load, read_model_file, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
+    "LECTURES",
     "LOSSES",
     "OPTIMIZERS",
     "SGD",
@@ -50,39 +69,72 @@ __all__ = [
     "Adam",
     "BinaryCrossEntropy",
     "Callback",
+    "CheckpointLockedError",
+    "CheckpointMismatchError",
     "Constant",
     "CrossEntropy",
+    "DatasetChecksumError",
+    "DatasetNotFoundError",
     "Dense",
     "Dropout",
     "EarlyStopping",
     "History",
+    "IDXFormatError",
     "Identity",
+    "InvalidInputError",
     "InverseScaling",
     "LambdaCallback",
     "LeakyReLU",
     "Loss",
+    "ModelFileError",
     "Network",
+    "NotLinearlySeparableWarning",
     "Optimizer",
+    "Perceptron",
     "ReLU",
     "ReduceOnPlateau",
     "Schedule",
     "Sigmoid",
     "Softmax",
     "SquaredError",
+    "Standardizer",
     "Step",
     "StepDecay",
+    "StepTrace",
     "Tanh",
     "TrainingDivergedError",
+    "TrainingInterrupted",
+    "UnsupportedFormatVersion",
     "__version__",
     "accuracy",
+    "backprop_gradients",
     "check_gradients",
+    "check_model_size",
     "classification_report",
     "confusion_matrix",
+    "forward_mode_gradients",
     "get_activation",
     "get_initializer",
     "get_loss",
     "get_optimizer",
+    "lecture",
+    "load",
+    "load_csv",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_image_folder",
+    "load_mnist",
+    "logic_gate_network",
     "mlp",
     "numerical_gradients",
+    "one_hot",
+    "operation_counts",
+    "read_idx",
+    "read_model_file",
+    "save",
+    "trace_step",
     "train",
+    "train_test_split",
+    "worked_example",
+    "write_idx",
 ]
