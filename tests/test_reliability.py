@@ -276,10 +276,6 @@ def test_c13_resource_exhausting_values(blobs):
     assert check_model_size([784, 100, 10]) == 79_510
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="estimator gap (mlpkit.sklearn owner): partial_fit accepts early_stopping=True silently",
-)
 def test_c14_partial_fit_with_early_stopping(blobs):
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         MLPClassifier(early_stopping=True).partial_fit(*blobs, classes=[0, 1])

@@ -239,6 +239,9 @@ class BaseMLP(BaseEstimator):
             ) from error
 
     def _fit(self, X, y, *, incremental: bool, validation_data=None, classes=None):
+        if incremental and self.early_stopping:
+            # as scikit-learn (gh-25693): one epoch per call leaves no epochs to compare
+            raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X, y = validate_data(
             self,
