@@ -8,9 +8,15 @@ __all__ = ["accuracy", "accuracy_from_outputs", "classification_report", "confus
 
 
 def _labels(y, name: str) -> np.ndarray:
+    """Class labels from labels (n,), score rows (n, k) or a single score column (n, 1)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1)
+    if y.ndim == 2 and y.dtype.kind == "f" and np.any(y != np.round(y)):
+        return (y[:, 0] >= 0.5).astype(np.int64)  # one sigmoid output: threshold at 0.5
+    if y.ndim > 2:
+        raise ValueError(f"{name} must be labels (n_samples,) or scores (n_samples, n_classes), "
+                         f"got shape {y.shape}")
     return y.reshape(-1)
 
 
