@@ -79,3 +79,9 @@ def test_accuracy_from_network_outputs():
     )
     assert accuracy_from_outputs(np.array([[-0.3], [0.4]]), np.array([[-1], [1]]), "tanh") == 1.0
     assert np.isnan(accuracy_from_outputs(single, single, "identity"))
+
+
+def test_accuracy_thresholds_a_single_score_column():
+    # one sigmoid output per sample: scores >= 0.5 mean class 1
+    assert mlpkit.accuracy([0, 1, 1], [[0.2], [0.7], [0.4]]) == pytest.approx(2 / 3)
+    assert mlpkit.accuracy([[0], [1]], [[0], [1]]) == 1.0  # integer columns stay labels
