@@ -83,5 +83,5 @@ def test_accuracy_from_network_outputs():
 
 def test_accuracy_thresholds_a_single_score_column():
     # one sigmoid output per sample: scores >= 0.5 mean class 1
-    assert mlpkit.accuracy([0, 1, 1], [[0.2], [0.7], [0.4]]) == pytest.approx(2 / 3)
-    assert mlpkit.accuracy([[0], [1]], [[0], [1]]) == 1.0  # integer columns stay labels
+    assert accuracy([0, 1, 1], [[0.2], [0.7], [0.4]]) == pytest.approx(2 / 3)
+    assert accuracy([[0], [1]], [[0], [1]]) == 1.0  # integer columns stay labels
