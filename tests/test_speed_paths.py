@@ -277,3 +277,40 @@ def test_train_records_accuracy_like_accuracy_from_outputs():
     net0 = mlp([4, 6, 3], activation="relu", output_activation="softmax", init="he", seed=0)
     assert history.accuracy[0] == pytest.approx(np.mean(net0.predict(x) == y))
 
+
+
+# -- the optional compiled Adam kernel == the NumPy path -------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):
+    from mlpkit import _numba
+
+    if not _numba.available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(9)
+    shapes = [(300, 250), (250,), (7, 3)]  # one above the parallel threshold, two below
+    start = [rng.normal(size=s).astype(dtype) for s in shapes]
+    grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
+    results = []
+    for use_kernel in (True, False):
+        if not use_kernel:
+            monkeypatch.setattr(_numba, "adam_update", lambda *args: False)
+        params = [p.copy() for p in start]
+        opt = Adam(0.01, weight_decay=0.1)
+        for step_grads in grads:
+            opt.step(list(zip(params, step_grads, strict=True)))
+        results.append((params, opt.first_moments, opt.second_moments))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for fast, plain in zip(*results, strict=True):
+        for a, b in zip(fast, plain, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_compiled_adam_declines_arrays_it_cannot_handle():
+    from mlpkit import _numba
+
+    p = np.zeros((4, 3), dtype=np.float32)
+    g = np.ones((3, 4), dtype=np.float32).T  # not C-contiguous
+    assert not _numba.adam_update(p, g, p.copy(), p.copy(), 0.9, 0.999, 1e-3, 1e-8)
+    np.testing.assert_array_equal(p, 0.0)

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _numba
+
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "get_optimizer"]
 
 Pairs = Sequence[tuple[np.ndarray, np.ndarray]]
@@ -71,6 +73,9 @@ class Optimizer:
     def _scratch(self, parameters: Pairs) -> list[np.ndarray]:
         """One reusable array per parameter, for intermediate results of the update."""
         scratch = getattr(self, "_scratch_arrays", None)
+        if parameters is getattr(self, "_scratch_for", None):  # the training loop's list
+            return scratch
+        self._scratch_for = parameters
         if scratch is None or len(scratch) != len(parameters) or any(
             s.shape != p.shape or s.dtype != p.dtype
             for s, (p, _) in zip(scratch, parameters, strict=True)
@@ -214,6 +219,8 @@ class Adam(Optimizer):
                                             scratch, strict=True):
             if regularise:
                 grad = self._regularised(param, grad)
+            if _numba.adam_update(param, grad, m, v, b1, b2, step_size * sqrt_correction2, eps):
+                continue  # the same three updates in one compiled pass (optional extra)
             # m ← β₁ m + (1 − β₁) g, written as m += (1 − β₁)(g − m)
             m += np.multiply(np.subtract(grad, m, out=tmp), 1.0 - b1, out=tmp)
             # v ← β₂ v + (1 − β₂) g², written as v += (1 − β₂)(g² − v)

@@ -446,8 +446,8 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
                 xb, tb = x[start:stop], t[start:stop]
             else:
                 index = order[start:stop]
-                xb = np.take(x, index, axis=0, out=x_buffer[: stop - start])
-                tb = np.take(t, index, axis=0, out=t_buffer[: stop - start])
+                xb = x.take(index, axis=0, out=x_buffer[: stop - start])
+                tb = t.take(index, axis=0, out=t_buffer[: stop - start])
             a = xb
             for layer in network.layers:
                 a = layer.forward(a, training=True)
