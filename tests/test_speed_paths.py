@@ -288,7 +288,7 @@ def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):
     if not _numba.available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
     rng = np.random.default_rng(9)
-    shapes = [(300, 250), (250,), (7, 3)]  # one above the parallel threshold, two below
+    shapes = [(300, 250), (250,), (7, 3)]
     start = [rng.normal(size=s).astype(dtype) for s in shapes]
     grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
     results = []

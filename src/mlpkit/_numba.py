@@ -1,7 +1,7 @@
 """Optional compiled kernel for the Adam update (the ``fast`` extra: ``pip install numba``).
 
 NumPy needs a dozen passes over every parameter array for one Adam step; this kernel does the
-same arithmetic in one pass on all cores. It is used only when numba is installed and
+same arithmetic in one pass. It is used only when numba is installed and
 ``MLPKIT_NUMBA`` is not ``0``; the NumPy path in :mod:`mlpkit.optimizers` is always available
 and the tests check that both give the same numbers.
 """
@@ -30,7 +30,7 @@ def available() -> bool:
 if numba is not None:
 
     def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled
-        for i in numba.prange(param.shape[0]):
+        for i in range(param.shape[0]):
             g = grad[i]
             m_i = m[i] + (1 - b1) * (g - m[i])
             v_i = v[i] + (1 - b2) * (g * g - v[i])
@@ -38,12 +38,9 @@ if numba is not None:
             v[i] = v_i
             param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
 
-    # threads pay off only for large arrays; biases and small layers run on one core
-    _adam_parallel = numba.njit(parallel=True, nogil=True, error_model="numpy")(_adam)
-    _adam_serial = numba.njit(nogil=True, error_model="numpy")(_adam)
-
-#: arrays at least this large use every core
-PARALLEL_SIZE = 1 << 16
+    # One thread: a parallel version measured 5x slower inside training, its worker threads
+    # and OpenBLAS's spinning threads taking the two cores from each other.
+    _adam_kernel = numba.njit(nogil=True, error_model="numpy")(_adam)
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, b1: float,
@@ -61,6 +58,5 @@ def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarra
         return False
     flat = [a.reshape(-1) for a in arrays]
     cast = dtype.type
-    kernel = _adam_parallel if param.size >= PARALLEL_SIZE else _adam_serial
-    kernel(*flat, cast(b1), cast(b2), cast(step), cast(eps))
+    _adam_kernel(*flat, cast(b1), cast(b2), cast(step), cast(eps))
     return True
