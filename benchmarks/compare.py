@@ -52,20 +52,60 @@ class Config:
 
 
 CONFIGS = {
-    "C1": Config("C1", "lecture net: sigmoid, ½ squared error, SGD η=3.0, batch 10",
-                 (784, 100, 10), "sigmoid", "sigmoid", "sgd", 3.0, 0.0, 10, "normal"),
-    "C2": Config("C2", "modern small: ReLU, softmax + CE, SGD momentum 0.9, η=0.05, batch 64",
-                 (784, 100, 10), "relu", "softmax", "sgd", 0.05, 0.9, 64, "he"),
-    "C3": Config("C3", "bigger: ReLU, softmax + CE, Adam 1e-3, batch 128",
-                 (784, 512, 256, 10), "relu", "softmax", "adam", 1e-3, 0.0, 128, "he"),
-    "C4": Config("C4", "wide: ReLU, softmax + CE, Adam 1e-3, batch 256",
-                 (784, 1024, 1024, 10), "relu", "softmax", "adam", 1e-3, 0.0, 256, "he"),
+    "C1": Config(
+        "C1",
+        "lecture net: sigmoid, ½ squared error, SGD η=3.0, batch 10",
+        (784, 100, 10),
+        "sigmoid",
+        "sigmoid",
+        "sgd",
+        3.0,
+        0.0,
+        10,
+        "normal",
+    ),
+    "C2": Config(
+        "C2",
+        "modern small: ReLU, softmax + CE, SGD momentum 0.9, η=0.05, batch 64",
+        (784, 100, 10),
+        "relu",
+        "softmax",
+        "sgd",
+        0.05,
+        0.9,
+        64,
+        "he",
+    ),
+    "C3": Config(
+        "C3",
+        "bigger: ReLU, softmax + CE, Adam 1e-3, batch 128",
+        (784, 512, 256, 10),
+        "relu",
+        "softmax",
+        "adam",
+        1e-3,
+        0.0,
+        128,
+        "he",
+    ),
+    "C4": Config(
+        "C4",
+        "wide: ReLU, softmax + CE, Adam 1e-3, batch 256",
+        (784, 1024, 1024, 10),
+        "relu",
+        "softmax",
+        "adam",
+        1e-3,
+        0.0,
+        256,
+        "he",
+    ),
 }
 
 SKLEARN_CANNOT = {
     "C1": "MLPClassifier always trains log-loss through a softmax/logistic output; it has no "
-          "½ squared error on sigmoid outputs (MLPRegressor has squared error but only an "
-          "identity output)",
+    "½ squared error on sigmoid outputs (MLPRegressor has squared error but only an "
+    "identity output)",
 }
 
 
@@ -86,11 +126,12 @@ class Result:
 
 # -- data -------------------------------------------------------------------------------------
 
+
 def _read_idx_gz(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -113,6 +154,7 @@ def load_data(data_dir: str | None):
 
 
 # -- machine facts ----------------------------------------------------------------------------
+
 
 def matmul_gflops(n: int = 2048, repeats: int = 7) -> float:
     """float32 matrix-multiply rate of NumPy's BLAS as configured: the best of ``repeats``
@@ -171,9 +213,16 @@ class PeakRSS:
 
 # -- mlpkit -------------------------------------------------------------------------------------
 
+
 def build_mlpkit(cfg: Config, seed: int):
-    network = mlp(list(cfg.sizes), activation=cfg.hidden, output_activation=cfg.output,
-                  init=cfg.init, seed=seed, dtype=np.float32)
+    network = mlp(
+        list(cfg.sizes),
+        activation=cfg.hidden,
+        output_activation=cfg.output,
+        init=cfg.init,
+        seed=seed,
+        dtype=np.float32,
+    )
     loss = SquaredError(half=True) if cfg.output == "sigmoid" else CrossEntropy()
     if cfg.optimizer == "sgd":
         optimizer = SGD(cfg.learning_rate, momentum=cfg.momentum)
@@ -203,8 +252,17 @@ class MlpkitRun:
         self.history = mlpkit.History()
 
     def epoch(self) -> float:
-        train(self.network, self.x, self.t, loss=self.loss, optimizer=self.optimizer, epochs=1,
-              batch_size=self.cfg.batch_size, seed=self.rng, history=self.history)
+        train(
+            self.network,
+            self.x,
+            self.t,
+            loss=self.loss,
+            optimizer=self.optimizer,
+            epochs=1,
+            batch_size=self.cfg.batch_size,
+            seed=self.rng,
+            history=self.history,
+        )
         return self.history.seconds[-1]
 
     def accuracy(self) -> float:
@@ -222,8 +280,16 @@ def mlpkit_memory(cfg: Config, data, seed: int) -> tuple[float, float]:
     gc.collect()
     tracemalloc.start()
     try:
-        train(network, x, t, loss=loss, optimizer=optimizer, epochs=1,
-              batch_size=cfg.batch_size, seed=seed)
+        train(
+            network,
+            x,
+            t,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=1,
+            batch_size=cfg.batch_size,
+            seed=seed,
+        )
         _, traced_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -236,6 +302,7 @@ def mlpkit_memory(cfg: Config, data, seed: int) -> tuple[float, float]:
 
 
 # -- PyTorch --------------------------------------------------------------------------------------
+
 
 class TorchRun:
     """Eager nn.Sequential + torch.optim, same initial weights and shuffles as mlpkit."""
@@ -266,8 +333,9 @@ class TorchRun:
             # a softmax output is folded into nn.CrossEntropyLoss, as PyTorch code does it
         self.model = nn.Sequential(*modules)
         if cfg.optimizer == "sgd":
-            self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.learning_rate,
-                                       momentum=cfg.momentum)
+            self.opt = torch.optim.SGD(
+                self.model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum
+            )
         else:
             self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
         self.x = torch.from_numpy(x)
@@ -291,7 +359,7 @@ class TorchRun:
         order = self.torch.from_numpy(self.rng.permutation(n))
         total = 0.0  # the epoch's training loss, as mlpkit's History records it
         for start in range(0, n, size):
-            index = order[start:start + size]
+            index = order[start : start + size]
             loss = loss_fn(model(x[index]), targets[index])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -307,6 +375,7 @@ class TorchRun:
 
 # -- scikit-learn ------------------------------------------------------------------------------
 
+
 class SklearnRun:
     """MLPClassifier.partial_fit, one epoch per call (own initial weights and shuffles)."""
 
@@ -317,9 +386,16 @@ class SklearnRun:
 
         (self.x, self.y), (self.x_test, self.y_test) = data
         self.model = MLPClassifier(
-            hidden_layer_sizes=cfg.sizes[1:-1], activation=cfg.hidden, solver=cfg.optimizer,
-            alpha=0.0, batch_size=cfg.batch_size, learning_rate_init=cfg.learning_rate,
-            momentum=cfg.momentum, nesterovs_momentum=False, shuffle=True, random_state=seed,
+            hidden_layer_sizes=cfg.sizes[1:-1],
+            activation=cfg.hidden,
+            solver=cfg.optimizer,
+            alpha=0.0,
+            batch_size=cfg.batch_size,
+            learning_rate_init=cfg.learning_rate,
+            momentum=cfg.momentum,
+            nesterovs_momentum=False,
+            shuffle=True,
+            random_state=seed,
         )
         self.classes = np.unique(self.y)
 
@@ -363,28 +439,47 @@ def compare(cfg: Config, data, frameworks: list[str], epochs: int, seed: int) ->
 
 # -- report ---------------------------------------------------------------------------------------
 
+
 def _fmt(value: float, spec: str) -> str:
     return "n/a" if value is None or not math.isfinite(value) else format(value, spec)
 
 
 def table(rows: list[dict], markdown: bool) -> str:
-    headers = ["config", "mlpkit s/epoch", "PyTorch s/epoch", "sklearn s/epoch",
-               "mlpkit/PyTorch", "mlpkit/sklearn", "ideal s/epoch", "mlpkit/ideal",
-               "acc mlpkit", "acc PyTorch", "acc sklearn", "peak MB m/P/s",
-               "mlpkit peak/budget"]
+    headers = [
+        "config",
+        "mlpkit s/epoch",
+        "PyTorch s/epoch",
+        "sklearn s/epoch",
+        "mlpkit/PyTorch",
+        "mlpkit/sklearn",
+        "ideal s/epoch",
+        "mlpkit/ideal",
+        "acc mlpkit",
+        "acc PyTorch",
+        "acc sklearn",
+        "peak MB m/P/s",
+        "mlpkit peak/budget",
+    ]
     lines = []
     for r in rows:
         m, p, s = r["mlpkit"], r["pytorch"], r["scikit-learn"]
-        lines.append([
-            r["config"], _fmt(m["seconds"], ".3f"), _fmt(p["seconds"], ".3f"),
-            _fmt(s["seconds"], ".3f"),
-            _fmt(m["seconds"] / p["seconds"], ".2f"), _fmt(m["seconds"] / s["seconds"], ".2f"),
-            _fmt(r["ideal_seconds"], ".3f"), _fmt(m["seconds"] / r["ideal_seconds"], ".2f"),
-            _fmt(100 * m["accuracy"], ".2f"), _fmt(100 * p["accuracy"], ".2f"),
-            _fmt(100 * s["accuracy"], ".2f"),
-            "/".join(_fmt(x["peak_extra_mb"], ".0f") for x in (m, p, s)),
-            _fmt(r["memory_ratio"], ".2f"),
-        ])
+        lines.append(
+            [
+                r["config"],
+                _fmt(m["seconds"], ".3f"),
+                _fmt(p["seconds"], ".3f"),
+                _fmt(s["seconds"], ".3f"),
+                _fmt(m["seconds"] / p["seconds"], ".2f"),
+                _fmt(m["seconds"] / s["seconds"], ".2f"),
+                _fmt(r["ideal_seconds"], ".3f"),
+                _fmt(m["seconds"] / r["ideal_seconds"], ".2f"),
+                _fmt(100 * m["accuracy"], ".2f"),
+                _fmt(100 * p["accuracy"], ".2f"),
+                _fmt(100 * s["accuracy"], ".2f"),
+                "/".join(_fmt(x["peak_extra_mb"], ".0f") for x in (m, p, s)),
+                _fmt(r["memory_ratio"], ".2f"),
+            ]
+        )
     if markdown:
         out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         out += ["| " + " | ".join(line) + " |" for line in lines]
@@ -399,8 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--frameworks", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
-    parser.add_argument("--epochs", type=int, default=5,
-                        help="epochs per run; the first is the warm-up (default 5)")
+    parser.add_argument(
+        "--epochs", type=int, default=5, help="epochs per run; the first is the warm-up (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None, help="default: $MLPKIT_DATA")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -414,35 +510,53 @@ def main(argv: list[str] | None = None) -> int:
     gflops = matmul_gflops()
     try:
         import threadpoolctl
-        blas = [(i["internal_api"], i.get("architecture"), i["num_threads"])
-                for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+        blas = [
+            (i["internal_api"], i.get("architecture"), i["num_threads"])
+            for i in threadpoolctl.threadpool_info()
+            if i["user_api"] == "blas"
+        ]
     except ImportError:
         blas = "threadpoolctl not installed"
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "mlpkit": mlpkit.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mlpkit": mlpkit.__version__,
+    }
     for module in ("torch", "sklearn"):
         try:
             versions[module] = __import__(module).__version__
         except ImportError:
             pass
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {versions}")
-    print(f"# NumPy BLAS (api, kernels, threads): {blas}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(
+        f"# NumPy BLAS (api, kernels, threads): {blas}; "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+    )
     print(f"# float32 matmul rate (2048², best of 7): {gflops:.1f} GFLOP/s")
-    print(f"# {x.shape[0]} training samples, {args.epochs} epochs per run, seconds per epoch "
-          "are the median of the epochs after the first")
+    print(
+        f"# {x.shape[0]} training samples, {args.epochs} epochs per run, seconds per epoch "
+        "are the median of the epochs after the first"
+    )
     sys.stdout.flush()
 
     rows = []
     for name in args.configs:
         cfg = CONFIGS[name]
-        row = {"config": name, "description": cfg.description,
-               "ideal_seconds": epoch_flops(cfg.sizes, x.shape[0]) / (gflops * 1e9)}
+        row = {
+            "config": name,
+            "description": cfg.description,
+            "ideal_seconds": epoch_flops(cfg.sizes, x.shape[0]) / (gflops * 1e9),
+        }
         results = compare(cfg, data, args.frameworks, args.epochs, args.seed)
         for framework, result in results.items():
-            row[framework] = {"seconds": result.seconds, "epoch_seconds": result.epoch_seconds,
-                              "accuracy": result.accuracy, "peak_extra_mb": result.peak_extra_mb,
-                              "note": result.note}
+            row[framework] = {
+                "seconds": result.seconds,
+                "epoch_seconds": result.epoch_seconds,
+                "accuracy": result.accuracy,
+                "peak_extra_mb": result.peak_extra_mb,
+                "note": result.note,
+            }
             gc.collect()
         if "mlpkit" in args.frameworks:
             peak, budget = mlpkit_memory(cfg, data, args.seed)
@@ -462,8 +576,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"# {r['config']} {framework}: {r[framework]['note']}")
     if args.json:
         meta = {"gflops": gflops, "blas": blas, "versions": versions, "epochs": args.epochs}
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1,
-                                              default=str))
+        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=str))
     return 0
 
 

@@ -98,12 +98,14 @@ def test_a_user_activation_without_out_arguments_trains():
     net.layers[0].activation = _Custom()
     x = RNG.normal(size=(8, 3)).astype(np.float32)
     t = RNG.normal(size=(8, 1)).astype(np.float32)
-    history = train(net, x, t, loss="squared_error", optimizer=SGD(0.01), epochs=2,
-                    batch_size=4, seed=0)
+    history = train(
+        net, x, t, loss="squared_error", optimizer=SGD(0.01), epochs=2, batch_size=4, seed=0
+    )
     assert np.isfinite(history.loss).all()
 
 
 # -- Dense: buffered training pass == plain formulas ------------------------------------------
+
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
 def test_dense_training_pass_matches_the_backprop_equations(activation):
@@ -121,8 +123,7 @@ def test_dense_training_pass_matches_the_backprop_equations(activation):
     np.testing.assert_allclose(delta, expected_delta, rtol=1e-4, atol=1e-6)
     grad_in = layer.backward(delta)
     np.testing.assert_allclose(layer.grad_weights, x.T @ expected_delta, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(layer.grad_biases, expected_delta.sum(axis=0), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(layer.grad_biases, expected_delta.sum(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(grad_in, expected_delta @ w.T, rtol=1e-4, atol=1e-5)
 
 
@@ -149,12 +150,18 @@ def test_prediction_results_are_never_training_buffers():
 
 # -- losses: fused value and δ == value() and output_delta() ---------------------------------
 
+
 @pytest.mark.parametrize(
     ("loss", "output"),
-    [(SquaredError(), "sigmoid"), (SquaredError(half=False), "identity"),
-     (SquaredError(reduction="sum"), "tanh"), (CrossEntropy(), "softmax"),
-     (CrossEntropy(reduction="sum"), "softmax"), (CrossEntropy(), "sigmoid"),
-     (BinaryCrossEntropy(), "sigmoid")],
+    [
+        (SquaredError(), "sigmoid"),
+        (SquaredError(half=False), "identity"),
+        (SquaredError(reduction="sum"), "tanh"),
+        (CrossEntropy(), "softmax"),
+        (CrossEntropy(reduction="sum"), "softmax"),
+        (CrossEntropy(), "sigmoid"),
+        (BinaryCrossEntropy(), "sigmoid"),
+    ],
 )
 def test_value_and_delta_equals_value_and_output_delta(loss, output):
     activation = ACTIVATIONS[output]()
@@ -164,8 +171,7 @@ def test_value_and_delta_equals_value_and_output_delta(loss, output):
     value, delta = loss.value_and_delta(activation, z, a, t)
     assert isinstance(value, float)
     np.testing.assert_allclose(value, loss.value(a, t), rtol=1e-6)
-    np.testing.assert_allclose(delta, loss.output_delta(activation, z, a, t), rtol=1e-6,
-                               atol=1e-7)
+    np.testing.assert_allclose(delta, loss.output_delta(activation, z, a, t), rtol=1e-6, atol=1e-7)
 
 
 def test_cross_entropy_fused_delta_keeps_soft_targets_exact():
@@ -177,6 +183,7 @@ def test_cross_entropy_fused_delta_keeps_soft_targets_exact():
 
 
 # -- optimisers: in-place updates == the update rules -----------------------------------------
+
 
 def _pairs():
     rng = np.random.default_rng(5)
@@ -229,6 +236,7 @@ def test_the_gradient_arrays_are_left_untouched_by_the_update():
 
 # -- a whole training run == a plain NumPy implementation --------------------------------------
 
+
 def test_train_matches_a_plain_numpy_implementation_of_sgd():
     """784-style net in miniature: sigmoid, ½ squared error, SGD, shuffled mini-batches."""
     rng = np.random.default_rng(0)
@@ -237,8 +245,9 @@ def test_train_matches_a_plain_numpy_implementation_of_sgd():
     net = mlp([6, 5, 3], activation="sigmoid", init="normal", seed=1)
     w = [layer.weights.astype(np.float64) for layer in net.dense_layers]
     b = [layer.biases.astype(np.float64) for layer in net.dense_layers]
-    history = train(net, x, t, loss="squared_error", optimizer=SGD(3.0), epochs=3,
-                    batch_size=7, seed=42)
+    history = train(
+        net, x, t, loss="squared_error", optimizer=SGD(3.0), epochs=3, batch_size=7, seed=42
+    )
 
     def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
@@ -247,7 +256,7 @@ def test_train_matches_a_plain_numpy_implementation_of_sgd():
     for _ in range(3):
         order, total = order_rng.permutation(30), 0.0
         for start in range(0, 30, 7):
-            xb, tb = x[order[start:start + 7]], t[order[start:start + 7]]
+            xb, tb = x[order[start : start + 7]], t[order[start : start + 7]]
             n = len(xb)
             a1 = sigmoid(xb @ w[0] + b[0])
             a2 = sigmoid(a1 @ w[1] + b[1])
@@ -270,16 +279,24 @@ def test_train_records_accuracy_like_accuracy_from_outputs():
     x = rng.random((40, 4), dtype=np.float32)
     y = rng.integers(0, 3, size=40)
     net = mlp([4, 6, 3], activation="relu", output_activation="softmax", init="he", seed=0)
-    history = train(net, x, y, loss="cross_entropy", optimizer=SGD(0.0001), epochs=1,
-                    batch_size=40, shuffle=False)
+    history = train(
+        net,
+        x,
+        y,
+        loss="cross_entropy",
+        optimizer=SGD(0.0001),
+        epochs=1,
+        batch_size=40,
+        shuffle=False,
+    )
     # one full batch with a tiny step: the epoch's accuracy is that of the initial network
     # up to the tiny change; recompute with the weights before training
     net0 = mlp([4, 6, 3], activation="relu", output_activation="softmax", init="he", seed=0)
     assert history.accuracy[0] == pytest.approx(np.mean(net0.predict(x) == y))
 
 
-
 # -- the optional compiled Adam kernel == the NumPy path -------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):

@@ -43,8 +43,16 @@ if numba is not None:
     _adam_kernel = numba.njit(nogil=True, error_model="numpy")(_adam)
 
 
-def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, b1: float,
-                b2: float, step: float, eps: float) -> bool:
+def adam_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    b1: float,
+    b2: float,
+    step: float,
+    eps: float,
+) -> bool:
     """m ← m + (1 − β₁)(g − m); v ← v + (1 − β₂)(g² − v); w ← w − step · m / (√v + eps), in
     place and in one pass. Returns False (doing nothing) when the kernel cannot be used for
     these arrays (no numba, mixed dtypes, not C-contiguous)."""
