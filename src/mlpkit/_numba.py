@@ -14,33 +14,38 @@ import numpy as np
 
 __all__ = ["adam_update", "available"]
 
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("MLPKIT_NUMBA", "1") == "0":
-        raise ImportError("disabled by MLPKIT_NUMBA=0")
-    import numba
-except ImportError:
-    numba = None
+_kernel = None  # compiled on first use, so that ``import mlpkit`` never pays for numba
+
+
+def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled by numba
+    for i in range(param.shape[0]):
+        g = grad[i]
+        m_i = m[i] + (1 - b1) * (g - m[i])
+        v_i = v[i] + (1 - b2) * (g * g - v[i])
+        m[i] = m_i
+        v[i] = v_i
+        param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
+
+
+def _load_kernel():
+    global _kernel
+    if _kernel is None:
+        try:
+            if os.environ.get("MLPKIT_NUMBA", "1") == "0":
+                raise ImportError("disabled by MLPKIT_NUMBA=0")
+            import numba
+        except ImportError:
+            _kernel = False
+        else:
+            # One thread: a parallel version measured 5x slower inside training, its worker
+            # threads and OpenBLAS's spinning threads taking the two cores from each other.
+            _kernel = numba.njit(nogil=True, error_model="numpy")(_adam)
+    return _kernel
 
 
 def available() -> bool:
-    """Whether the compiled kernel can be used."""
-    return numba is not None
-
-
-if numba is not None:
-
-    def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled
-        for i in range(param.shape[0]):
-            g = grad[i]
-            m_i = m[i] + (1 - b1) * (g - m[i])
-            v_i = v[i] + (1 - b2) * (g * g - v[i])
-            m[i] = m_i
-            v[i] = v_i
-            param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
-
-    # One thread: a parallel version measured 5x slower inside training, its worker threads
-    # and OpenBLAS's spinning threads taking the two cores from each other.
-    _adam_kernel = numba.njit(nogil=True, error_model="numpy")(_adam)
+    """Whether the compiled kernel can be used (imports numba on the first call)."""
+    return bool(_load_kernel())
 
 
 def adam_update(
@@ -56,7 +61,8 @@ def adam_update(
     """m ← m + (1 − β₁)(g − m); v ← v + (1 − β₂)(g² − v); w ← w − step · m / (√v + eps), in
     place and in one pass. Returns False (doing nothing) when the kernel cannot be used for
     these arrays (no numba, mixed dtypes, not C-contiguous)."""
-    if numba is None:
+    kernel = _load_kernel()
+    if not kernel:
         return False
     arrays = (param, grad, m, v)
     dtype = param.dtype
@@ -66,5 +72,5 @@ def adam_update(
         return False
     flat = [a.reshape(-1) for a in arrays]
     cast = dtype.type
-    _adam_kernel(*flat, cast(b1), cast(b2), cast(step), cast(eps))
+    kernel(*flat, cast(b1), cast(b2), cast(step), cast(eps))
     return True
