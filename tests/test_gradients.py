@@ -25,6 +25,7 @@ from mlpkit import (
     SquaredError,
     check_gradients,
 )
+from mlpkit.gradcheck import central_differences
 
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
@@ -167,26 +168,6 @@ def test_cross_entropy_integer_labels(output_activation):
     assert value_labels == value_one_hot
     for g_labels, (_, g_one_hot) in zip(grads_labels, net.parameters(), strict=True):
         np.testing.assert_array_equal(g_labels, g_one_hot)
-
-
-def central_differences(
-    params: list[np.ndarray], error: Callable[[], float], step: float = 1e-3
-) -> list[np.ndarray]:
-    """∂error/∂p for every array in ``params`` by the five-point stencil (error O(step⁴))."""
-    grads = []
-    for param in params:
-        grad = np.zeros_like(param)
-        flat, out = param.reshape(-1), grad.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            values = []
-            for offset in (2 * step, step, -step, -2 * step):
-                flat[i] = original + offset
-                values.append(error())
-            flat[i] = original
-            out[i] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * step)
-        grads.append(grad)
-    return grads
 
 
 def test_dropout_with_fixed_mask(rng):

@@ -7,13 +7,14 @@ the test suite uses it for every activation × loss pairing.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .losses import Loss, get_loss
 from .network import Network
 
-__all__ = ["check_gradients", "numerical_gradients"]
+__all__ = ["central_differences", "check_gradients", "numerical_gradients"]
 
 
 def numerical_gradients(network: Network, X, T, loss: str | Loss = "squared_error",
@@ -32,8 +33,15 @@ def numerical_gradients(network: Network, X, T, loss: str | Loss = "squared_erro
     def error() -> float:
         return loss.value(net.forward(X), t)
 
+    return central_differences([param for param, _ in net.parameters()], error, step)
+
+
+def central_differences(params: Sequence[np.ndarray], error: Callable[[], float],
+                        step: float = 1e-3) -> list[np.ndarray]:
+    """∂error/∂p for every array p in ``params`` (changed in place and put back), by the
+    five-point stencil; ``error()`` recomputes the scalar from the current values."""
     grads = []
-    for param, _ in net.parameters():
+    for param in params:
         grad = np.zeros_like(param)
         flat, out = param.reshape(-1), grad.reshape(-1)
         for i in range(flat.size):
