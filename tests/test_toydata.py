@@ -63,6 +63,18 @@ def test_parabola_vs_random_order():
         parabola_vs_random(10, order="sorted")
 
 
+def test_parabola_vs_random_lecture_layout():
+    X, y = parabola_vs_random(1000, seed=0, x_range=(0, 100), y_range=(0, 10_000))
+    np.testing.assert_allclose(X[y == 1, 1], X[y == 1, 0] ** 2)
+    assert X[:, 0].min() >= 0 and X[:, 0].max() <= 100 and X[:, 0].max() > 90
+    rand = X[y == 0]
+    assert rand[:, 1].min() >= 0 and rand[:, 1].max() <= 10_000 and rand[:, 1].max() > 9_000
+    with pytest.raises(ValueError, match="x_range must be finite with low < high"):
+        parabola_vs_random(10, x_range=(1, 0))
+    with pytest.raises(TypeError, match="y_range must be a pair of numbers"):
+        parabola_vs_random(10, y_range=5)
+
+
 def test_logic_gates():
     X, y = xor()
     assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]] and y.tolist() == [0, 1, 1, 0]

@@ -170,29 +170,50 @@ def spiral(
     return _shuffled(rng, X, np.arange(n_samples) < n_samples // 2)
 
 
+def _range(name: str, value: Any) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair of numbers (low, high), got {value!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be finite with low < high, got {value!r}")
+    return low, high
+
+
 def parabola_vs_random(
     n_samples: int = 10000,
     *,
     noise: float = 0.0,
     order: str = "random_first",
     seed: Seed = None,
+    x_range: tuple[float, float] = (-1.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points on the parabola y = x^2 (label 1) against uniform random points (label 0).
 
-    ``n_samples // 2`` points (x, x^2) with x uniform in [-1, 1] (``noise``: Gaussian noise of
-    that standard deviation added to y), and the rest uniform in the square [-1, 1] x [0, 1].
-    The lecture uses this set, in its default order, to show that online training without
-    shuffling fails: the network only learns the class it saw last.
+    ``n_samples // 2`` points (x, x^2) with x uniform in ``x_range`` (``noise``: Gaussian
+    noise of that standard deviation added to y), and the rest uniform in the rectangle
+    ``x_range`` x ``y_range``. The lecture (Merceron 004, slide 21) uses such a set, in its
+    default order, to show that online training without shuffling fails: the network mostly
+    learns the class it saw last. Its sample rows, (37.66, 1418.25) on the parabola and
+    (84.65, 222.071) random, fit ``x_range=(0, 100)``, ``y_range=(0, 10000)``.
 
     Parameters
     ----------
+    n_samples : int, default 10000
+    noise : float, default 0.0
     order : {"random_first", "parabola_first", "shuffled"}, default "random_first"
         All random points, then all parabola points; the reverse; or shuffled.
+    seed : int, numpy Generator or None
+    x_range : (float, float), default (-1, 1)
+        Interval of x for both classes.
+    y_range : (float, float), default (0, 1)
+        Interval of y for the random points.
 
     Returns
     -------
     X : numpy.ndarray
-        float64 of shape (n_samples, 2).
+        float64 of shape (n_samples, 2), columns x and y (not standardised).
     y : numpy.ndarray
         int64 of shape (n_samples,).
     """
@@ -201,14 +222,17 @@ def parabola_vs_random(
         raise ValueError(
             f"order must be 'random_first', 'parabola_first' or 'shuffled', got {order!r}"
         )
+    x_low, x_high = _range("x_range", x_range)
+    y_low, y_high = _range("y_range", y_range)
     rng = _rng(seed)
     n_par = n_samples // 2
+    n_rand = n_samples - n_par
     random = np.column_stack(
-        [rng.uniform(-1, 1, n_samples - n_par), rng.uniform(0, 1, n_samples - n_par)]
+        [rng.uniform(x_low, x_high, n_rand), rng.uniform(y_low, y_high, n_rand)]
     )
-    x = rng.uniform(-1, 1, n_par)
+    x = rng.uniform(x_low, x_high, n_par)
     parabola = np.column_stack([x, x**2 + (rng.normal(0, noise, n_par) if noise else 0.0)])
-    y_random, y_parabola = np.zeros(len(random), np.int64), np.ones(n_par, np.int64)
+    y_random, y_parabola = np.zeros(n_rand, np.int64), np.ones(n_par, np.int64)
     if order == "parabola_first":
         return np.concatenate([parabola, random]), np.concatenate([y_parabola, y_random])
     X, y = np.concatenate([random, parabola]), np.concatenate([y_random, y_parabola])
