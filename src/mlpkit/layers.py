@@ -59,6 +59,8 @@ class Dense:
         Input, pre-activation and activation of the last forward pass. After a
         ``forward(..., training=True)`` they are views of the layer's training buffers, valid
         until the next training pass (copy them to keep them).
+    last_delta : ndarray (n_samples, n_outputs) or None
+        δ = ∂E/∂z handed to the last ``backward`` (likewise valid until the next pass).
     """
 
     trainable = True
@@ -89,6 +91,7 @@ class Dense:
         self.a_prev: np.ndarray | None = None
         self.z: np.ndarray | None = None
         self.a: np.ndarray | None = None
+        self.last_delta: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}  # training buffers, rows = largest batch
 
     # Parameters are properties so that assigning a list or a float64 array keeps the
@@ -173,6 +176,7 @@ class Dense:
         ``need_grad_input=False`` skips the product for the first layer, whose input is the data.
         The returned array is a buffer of the layer, overwritten by the next backward pass.
         """
+        self.last_delta = delta
         # Weight gradient (BP4): ∂E/∂W = a_prevᵀ · δ, summed over the samples of the batch
         np.matmul(self.a_prev.T, delta, out=self.grad_weights)
         # Bias gradient (BP3): ∂E/∂b = Σ_samples δ

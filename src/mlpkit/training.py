@@ -112,7 +112,7 @@ def _check_data(network: Network, loss: Loss, X, T, what: str) -> tuple[np.ndarr
     x = network.check_input(X)
     if x.shape[0] == 0:
         raise ValueError(f"{what}: X is empty (0 samples); training needs at least one sample")
-    if not np.all(np.isfinite(x)):
+    if not _finite(x):
         raise ValueError(f"{what}: X contains NaN or infinite values")
     t = loss.targets(T, network.n_outputs, network.dtype)
     if t.shape[0] != x.shape[0]:
@@ -120,9 +120,19 @@ def _check_data(network: Network, loss: Loss, X, T, what: str) -> tuple[np.ndarr
             f"{what}: X and T must have the same number of samples, got {x.shape[0]} and "
             f"{t.shape[0]}"
         )
-    if not np.all(np.isfinite(t)):
+    if not _finite(t):
         raise ValueError(f"{what}: T contains NaN or infinite values")
     return x, t
+
+
+def _finite(array: np.ndarray, chunk_bytes: int = 1 << 20) -> bool:
+    """``np.all(np.isfinite(array))`` without a boolean copy of the whole array: a data set of
+    60,000 × 784 would need a 45 MB temporary; this checks about 1 MB of rows at a time."""
+    if array.dtype.kind != "f":
+        return True
+    flat = array.reshape(array.shape[0], -1)
+    rows = max(1, chunk_bytes // max(1, flat.shape[1] * flat.itemsize))
+    return all(np.isfinite(flat[i:i + rows]).all() for i in range(0, flat.shape[0], rows))
 
 
 def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
@@ -143,6 +153,57 @@ def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
 def _all_finite(parameters) -> bool:
     """True when every parameter is finite (one sum per array: inf − inf and NaN stay NaN)."""
     return math.isfinite(sum(float(p.sum(dtype=np.float64)) for p, _ in parameters))
+
+
+class _GradientCheck:
+    """Whether every ∂E/∂W and ∂E/∂b of the last backward pass is finite, cheaply.
+
+    Summing every gradient (the plain test) reads all parameters once per batch: for the
+    784-100-10 lecture net that cost as much as the update itself. The gradients of a Dense
+    layer come from its input a_prev and its δ: ∂E/∂W = a_prevᵀ δ and ∂E/∂b = Σ_samples δ, so
+    by Cauchy–Schwarz every entry is at most √(max(‖a_prev‖², n)) · ‖δ‖ (Frobenius norms, n
+    samples). When that bound is finite and below half the dtype's largest number, every
+    gradient is finite; that takes two BLAS dot products over a_prev and δ, which for small
+    batches are much smaller than W. Only when the bound fails (NaN or inf in a_prev or δ, or
+    merely huge values) are the gradients themselves summed, and that exact test decides, so
+    the outcome is always the plain test's. A layer whose a_prev and δ together are larger than
+    its W (wide batches, narrow layers) is summed directly, whichever is cheaper.
+    """
+
+    def __init__(self, network: Network) -> None:
+        self.layers = [layer for layer in network.layers if layer.trainable]
+        self.parameters = network.parameters()
+        self.limit = 0.5 * float(np.finfo(network.dtype).max)
+        self.ones: dict[int, np.ndarray] = {}
+
+    def _sum(self, grad: np.ndarray) -> float:
+        """Σ of a gradient as a BLAS dot with ones (much faster than ``ndarray.sum``)."""
+        ones = self.ones.get(grad.size)
+        if ones is None or ones.dtype != grad.dtype:
+            ones = self.ones[grad.size] = np.ones(grad.size, dtype=grad.dtype)
+        return float(np.dot(grad.reshape(-1), ones))
+
+    def bounded(self) -> bool:
+        """True if the norm bound shows every gradient finite (False: not shown, test exactly)."""
+        vdot, sqrt, limit = np.vdot, math.sqrt, self.limit
+        for layer in self.layers:
+            delta, a_prev = getattr(layer, "last_delta", None), layer.a_prev
+            if delta is None or a_prev is None:
+                return False
+            if a_prev.size + delta.size >= layer.weights.size:
+                for _, grad in layer.parameters():
+                    if not math.isfinite(self._sum(grad)):
+                        return False
+                continue
+            bound = sqrt(max(float(vdot(a_prev, a_prev)), delta.shape[0])) * sqrt(
+                float(vdot(delta, delta)))
+            if not bound < limit:  # NaN compares False
+                return False
+        return True
+
+    def total(self) -> float:
+        """Σ over every gradient entry (NaN or ±inf exactly when some gradient is not finite)."""
+        return sum(self._sum(grad) for _, grad in self.parameters)
 
 
 def _schedule_config(schedule: Schedule) -> dict:
@@ -421,10 +482,30 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
     # Gather buffers: a shuffled batch is copied into these, never a permuted copy of the data.
     x_buffer = np.empty((size, x.shape[1]), dtype=x.dtype)
     t_buffer = np.empty((size, t.shape[1]), dtype=t.dtype)
-    ones = [np.ones(grad.size, dtype=grad.dtype) for _, grad in parameters]
+    gradient_check = _GradientCheck(network)
+    gradients_bounded = gradient_check.bounded
+    # Accuracy of several outputs (arg-max against arg-max, as accuracy_from_outputs): each
+    # batch only stores its predicted classes; they are compared with the targets' classes
+    # (found once) in one pass when the epoch ends or a checkpoint needs the count.
+    several = network.n_outputs > 1
+    labels = t.argmax(axis=1) if several else None
+    predicted = np.empty(n, dtype=np.intp) if several else None
+    counted = 0  # samples of this epoch whose predictions are already in total_correct
+    per_sample = loss.reduction == "mean"
+    layers = network.layers
+    output_activation = output.activation
+    value_and_delta, backward, step = loss.value_and_delta, network.backward, optimizer.step
     for callback in callbacks:
         callback.stop_training = False
         callback.on_train_begin(network, history, n_batches)
+
+    def tally(upto: int) -> None:
+        """Add the correct predictions of this epoch's samples [counted, upto) to the count."""
+        nonlocal total_correct, counted
+        if several and upto > counted:
+            targets = labels[counted:upto] if order is None else labels[order[counted:upto]]
+            total_correct += int(np.count_nonzero(predicted[counted:upto] == targets))
+        counted = upto
 
     stop_reason = "epochs"
     epoch = first_epoch
@@ -439,7 +520,9 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
         epoch_start_weights = network.get_weights()
         if not skip:
             total_loss, total_correct = 0.0, 0.0
+        counted = min(skip * size, n)
         interrupted_at = None
+        stop = counted
         for batch in range(skip, n_batches):
             start, stop = batch * size, min((batch + 1) * size, n)
             if order is None:
@@ -449,38 +532,40 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
                 xb = x.take(index, axis=0, out=x_buffer[: stop - start])
                 tb = t.take(index, axis=0, out=t_buffer[: stop - start])
             a = xb
-            for layer in network.layers:
+            for layer in layers:
                 a = layer.forward(a, training=True)
-            batch_loss, delta = loss.value_and_delta(output.activation, output.z, a, tb)
+            batch_loss, delta = value_and_delta(output_activation, output.z, a, tb)
             if not math.isfinite(batch_loss):
                 if not _all_finite(parameters):
                     network.set_weights(epoch_start_weights)
                 history.stop_reason = "diverged"
                 raise TrainingDivergedError(epoch, batch, last_finite, optimizer.learning_rate,
                                             "loss", batch_loss)
-            network.backward(delta)
-            gradient_sum = 0.0
-            for (_, grad), one in zip(parameters, ones, strict=True):
-                gradient_sum += float(np.dot(grad.reshape(-1), one))  # BLAS sum: fast
-            if not math.isfinite(gradient_sum):  # the step is skipped: weights stay finite
-                history.stop_reason = "diverged"
-                raise TrainingDivergedError(epoch, batch, batch_loss, optimizer.learning_rate,
-                                            "gradient", gradient_sum)
+            backward(delta)
+            if not gradients_bounded():
+                gradient_sum = gradient_check.total()
+                if not math.isfinite(gradient_sum):  # the step is skipped: weights stay finite
+                    history.stop_reason = "diverged"
+                    raise TrainingDivergedError(epoch, batch, batch_loss,
+                                                optimizer.learning_rate, "gradient", gradient_sum)
             last_finite = batch_loss
-            total_loss += batch_loss * (stop - start if loss.reduction == "mean" else 1)
-            if a.shape[1] > 1:  # as accuracy_from_outputs, without its per-call overhead
-                total_correct += int(np.count_nonzero(a.argmax(axis=1) == tb.argmax(axis=1)))
+            total_loss += batch_loss * (stop - start) if per_sample else batch_loss
+            if several:
+                a.argmax(axis=1, out=predicted[start:stop])
             else:
                 total_correct += accuracy_from_outputs(a, tb, activation_name) * (stop - start)
-            optimizer.step(parameters)
+            step(parameters)
             samples_seen += stop - start
-            for callback in callbacks:
-                callback.on_batch_end(epoch, batch, batch_loss)
-            if any(callback.stop_training for callback in callbacks):
-                interrupted_at = batch + 1
-                break
+            if callbacks:
+                for callback in callbacks:
+                    callback.on_batch_end(epoch, batch, batch_loss)
+                if any(callback.stop_training for callback in callbacks):
+                    interrupted_at = batch + 1
+                    break
             if saver is not None and saver.due() and batch + 1 < n_batches:
+                tally(stop)
                 write_checkpoint(epoch, batch + 1, False)
+        tally(stop)
         if interrupted_at is not None and interrupted_at < n_batches:
             stop_reason = "interrupted"
             if saver is not None:
