@@ -331,3 +331,92 @@ def test_compiled_adam_declines_arrays_it_cannot_handle():
     g = np.ones((3, 4), dtype=np.float32).T  # not C-contiguous
     assert not _numba.adam_update(p, g, p.copy(), p.copy(), 0.9, 0.999, 1e-3, 1e-8)
     np.testing.assert_array_equal(p, 0.0)
+
+
+# -- the optional compiled SGD kernels == the NumPy path -------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("momentum", "nesterov"), [(0.0, False), (0.9, False), (0.9, True)])
+def test_compiled_sgd_matches_the_numpy_path(monkeypatch, dtype, momentum, nesterov):
+    from mlpkit import _numba
+
+    if not _numba.available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(11)
+    shapes = [(300, 250), (250,), (7, 3)]
+    start = [rng.normal(size=s).astype(dtype) for s in shapes]
+    grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
+    results = []
+    for use_kernel in (True, False):
+        if not use_kernel:
+            monkeypatch.setattr(_numba, "flat", lambda *arrays: None)
+        params = [p.copy() for p in start]
+        pairs = [(p, np.empty_like(p)) for p in params]
+        opt = SGD(0.3, momentum=momentum, nesterov=nesterov)
+        for step_grads in grads:
+            for i, g in enumerate(step_grads):  # the training loop's list, gradients refilled
+                pairs[i][1][...] = g
+            opt.step(pairs)
+        results.append((params, opt.velocities or []))
+    for fast, plain in zip(*results, strict=True):
+        for a, b in zip(fast, plain, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)  # same operations in the same order
+
+
+def test_compiled_sgd_is_not_used_for_arrays_it_cannot_handle():
+    p = np.zeros((4, 3), dtype=np.float32)
+    g = np.ones((3, 4), dtype=np.float32).T  # not C-contiguous
+    SGD(0.5).step([(p, g)])
+    np.testing.assert_array_equal(p, -0.5)
+
+
+# -- the per-batch gradient check == summing every gradient ----------------------------------
+
+
+def _check_for(a_prev_scale, delta_fill):
+    from mlpkit.training import _GradientCheck
+
+    rng = np.random.default_rng(5)
+    net = mlp([6, 5, 3], activation="relu", output_activation="identity", seed=0)
+    a = rng.random((4, 6), dtype=np.float32)
+    net.forward(a, training=True)
+    delta = rng.normal(size=(4, 3)).astype(np.float32)
+    if delta_fill is not None:
+        delta[1, 2] = delta_fill
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in net.dense_layers:
+            layer.a_prev = layer.a_prev * np.float32(a_prev_scale)
+        net.backward(delta)
+        check = _GradientCheck(net)
+        return check.bounded(), bool(np.isfinite(check.total()))
+
+
+@pytest.mark.parametrize(
+    ("scale", "fill", "bounded", "finite"),
+    [
+        (1.0, None, True, True),  # ordinary values: the bound shows it
+        (1e20, None, False, True),  # ‖a_prev‖² overflows, gradients do not: the sum decides
+        (1.0, 1e30, False, True),
+        (1.0, np.nan, False, False),  # NaN or inf in δ or a_prev: the gradient is not finite
+        (1.0, np.inf, False, False),
+        (np.inf, None, False, False),
+    ],
+)
+def test_gradient_check_bound_agrees_with_the_exact_sum(scale, fill, bounded, finite):
+    assert _check_for(scale, fill) == (bounded, finite)
+
+
+def test_training_data_with_huge_finite_values_is_accepted():
+    # Σ x² overflows float32 here, so the chunked isfinite test decides (and accepts)
+    from mlpkit.losses import SquaredError
+    from mlpkit.training import _check_data
+
+    net = mlp([3, 2], output_activation="identity", seed=0)
+    x = np.full((5, 3), 1e30, dtype=np.float32)
+    _, _, norm2 = _check_data(net, SquaredError(), x, np.zeros((5, 2)), "training data")
+    assert norm2 == np.inf
+    x[2, 1] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        _check_data(net, SquaredError(), x, np.zeros((5, 2)), "training data")

@@ -1,9 +1,10 @@
-"""Optional compiled kernel for the Adam update (the ``fast`` extra: ``pip install numba``).
+"""Optional compiled kernels for the optimiser updates (the ``fast`` extra: ``pip install numba``).
 
-NumPy needs a dozen passes over every parameter array for one Adam step; this kernel does the
-same arithmetic in one pass. It is used only when numba is installed and
-``MLPKIT_NUMBA`` is not ``0``; the NumPy path in :mod:`mlpkit.optimizers` is always available
-and the tests check that both give the same numbers.
+NumPy needs two passes over every weight matrix for an SGD step (η·g into a scratch array, then
+w − that), four with momentum and a dozen for Adam; these kernels do the same arithmetic, in
+the same order, in one pass. They are used only when numba is installed and ``MLPKIT_NUMBA``
+is not ``0``; the NumPy paths in :mod:`mlpkit.optimizers` are always available and the tests
+check that both give the same numbers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,25 @@ import os
 
 import numpy as np
 
-__all__ = ["adam_update", "available"]
+__all__ = ["adam_update", "available", "flat", "kernel", "momentum_update", "sgd_update"]
 
-_kernel = None  # compiled on first use, so that ``import mlpkit`` never pays for numba
+_kernels: dict | None = None  # compiled on first use, so that ``import mlpkit`` never pays
+
+
+def _sgd(param, grad, lr):  # pragma: no cover - compiled by numba
+    for i in range(param.shape[0]):
+        param[i] -= lr * grad[i]
+
+
+def _momentum(param, grad, velocity, lr, alpha, nesterov):  # pragma: no cover - numba
+    for i in range(param.shape[0]):
+        step = lr * grad[i]
+        v = alpha * velocity[i] - step
+        velocity[i] = v
+        if nesterov:
+            param[i] = (param[i] - step) + alpha * v
+        else:
+            param[i] += v
 
 
 def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled by numba
@@ -27,25 +44,75 @@ def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled 
         param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
 
 
-def _load_kernel():
-    global _kernel
-    if _kernel is None:
+def _load() -> dict:
+    global _kernels
+    if _kernels is None:
         try:
             if os.environ.get("MLPKIT_NUMBA", "1") == "0":
                 raise ImportError("disabled by MLPKIT_NUMBA=0")
             import numba
         except ImportError:
-            _kernel = False
+            _kernels = {}
         else:
-            # One thread: a parallel version measured 5x slower inside training, its worker
+            # One thread: a parallel Adam measured 5x slower inside training, its worker
             # threads and OpenBLAS's spinning threads taking the two cores from each other.
-            _kernel = numba.njit(nogil=True, error_model="numpy")(_adam)
-    return _kernel
+            # No fastmath: the kernels round exactly as the NumPy passes do.
+            jit = numba.njit(nogil=True, error_model="numpy")
+            _kernels = {"sgd": jit(_sgd), "momentum": jit(_momentum), "adam": jit(_adam)}
+    return _kernels
 
 
 def available() -> bool:
-    """Whether the compiled kernel can be used (imports numba on the first call)."""
-    return bool(_load_kernel())
+    """Whether the compiled kernels can be used (imports numba on the first call)."""
+    return bool(_load())
+
+
+def kernel(name: str):
+    """The compiled kernel ``"sgd"``, ``"momentum"`` or ``"adam"`` (after :func:`flat` or
+    :func:`available` said the kernels can be used); its arguments are 1-D arrays of one dtype
+    and scalars of that dtype, as in :func:`sgd_update` and friends."""
+    return _load()[name]
+
+
+def flat(*arrays: np.ndarray) -> list[np.ndarray] | None:
+    """1-D views of ``arrays`` for the kernels, or None when the kernels cannot take them
+    (numba missing or switched off, a dtype other than float32/float64, mixed dtypes, an array
+    that is not C-contiguous)."""
+    if not _load():
+        return None
+    dtype = arrays[0].dtype
+    if dtype not in (np.float32, np.float64) or any(
+        a.dtype != dtype or not a.flags.c_contiguous for a in arrays
+    ):
+        return None
+    return [a.reshape(-1) for a in arrays]
+
+
+def sgd_update(param: np.ndarray, grad: np.ndarray, lr: float) -> bool:
+    """w ← w − η g in place, in one pass; False (doing nothing) when the kernel cannot be used."""
+    arrays = flat(param, grad)
+    if arrays is None:
+        return False
+    _kernels["sgd"](*arrays, param.dtype.type(lr))
+    return True
+
+
+def momentum_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    velocity: np.ndarray,
+    lr: float,
+    alpha: float,
+    nesterov: bool,
+) -> bool:
+    """Δw ← α Δw − η g; w ← w + Δw (Nesterov: w ← w − η g + α Δw) in place, in one pass;
+    False (doing nothing) when the kernel cannot be used."""
+    arrays = flat(param, grad, velocity)
+    if arrays is None:
+        return False
+    cast = param.dtype.type
+    _kernels["momentum"](*arrays, cast(lr), cast(alpha), bool(nesterov))
+    return True
 
 
 def adam_update(
@@ -61,16 +128,9 @@ def adam_update(
     """m ← m + (1 − β₁)(g − m); v ← v + (1 − β₂)(g² − v); w ← w − step · m / (√v + eps), in
     place and in one pass. Returns False (doing nothing) when the kernel cannot be used for
     these arrays (no numba, mixed dtypes, not C-contiguous)."""
-    kernel = _load_kernel()
-    if not kernel:
+    arrays = flat(param, grad, m, v)
+    if arrays is None:
         return False
-    arrays = (param, grad, m, v)
-    dtype = param.dtype
-    if dtype not in (np.float32, np.float64) or any(
-        a.dtype != dtype or not a.flags.c_contiguous for a in arrays
-    ):
-        return False
-    flat = [a.reshape(-1) for a in arrays]
-    cast = dtype.type
-    kernel(*flat, cast(b1), cast(b2), cast(step), cast(eps))
+    cast = param.dtype.type
+    _kernels["adam"](*arrays, cast(b1), cast(b2), cast(step), cast(eps))
     return True

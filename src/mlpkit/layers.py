@@ -93,6 +93,7 @@ class Dense:
         self.a: np.ndarray | None = None
         self.last_delta: np.ndarray | None = None
         self._buffers: dict[str, np.ndarray] = {}  # training buffers, rows = largest batch
+        self._views: dict[tuple[str, int], np.ndarray] = {}  # their first rows, by batch size
 
     # Parameters are properties so that assigning a list or a float64 array keeps the
     # layer's shape and dtype (the worked examples assign weights by hand).
@@ -132,11 +133,16 @@ class Dense:
         return self._weights.size + (0 if self._biases is None else self._biases.size)
 
     def _buffer(self, name: str, n_samples: int, n_units: int) -> np.ndarray:
-        """Rows [:n_samples] of a reusable (batch, n_units) training buffer."""
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] < n_samples or buffer.dtype != self.dtype:
-            buffer = self._buffers[name] = np.empty((n_samples, n_units), dtype=self.dtype)
-        return buffer[:n_samples] if buffer.shape[0] != n_samples else buffer
+        """Rows [:n_samples] of a reusable (batch, n_units) training buffer (the views are
+        kept too: a training loop asks for the same two batch sizes over and over)."""
+        view = self._views.get((name, n_samples))
+        if view is None:
+            buffer = self._buffers.get(name)
+            if buffer is None or buffer.shape[0] < n_samples or buffer.dtype != self.dtype:
+                buffer = self._buffers[name] = np.empty((n_samples, n_units), dtype=self.dtype)
+                self._views = {key: v for key, v in self._views.items() if key[0] != name}
+            view = self._views[name, n_samples] = buffer[:n_samples]
+        return view
 
     def forward(self, a_prev: np.ndarray, training: bool = False) -> np.ndarray:
         """z = a_prev · W + b and a = σ(z) for a batch ``a_prev`` of shape (n_samples, n_inputs).
@@ -199,6 +205,7 @@ class Dense:
     def astype(self, dtype: np.typing.DTypeLike) -> Dense:
         """Convert parameters and gradients to ``dtype`` in place; returns ``self``."""
         self.dtype = np.dtype(dtype)
+        self._buffers, self._views = {}, {}
         self._weights = self._weights.astype(self.dtype)
         self.grad_weights = np.zeros_like(self._weights)
         if self._biases is not None:

@@ -83,6 +83,25 @@ class Optimizer:
             scratch = self._scratch_arrays = [np.empty_like(p) for p, _ in parameters]
         return scratch
 
+    def _kernel_views(self, parameters: Pairs, *states: list[np.ndarray]):
+        """Per parameter, 1-D views of (param, grad, *state arrays) for the compiled kernels of
+        :mod:`mlpkit._numba`, or None when they cannot be used; cached while the same
+        ``parameters`` list (the training loop's) and state lists come back."""
+        cached = getattr(self, "_views", None)
+        if cached is not None and cached[0] is parameters and (
+            not states or all(a is b for a, b in zip(cached[1], states, strict=True))
+        ):
+            return cached[2]
+        views: list | None = []
+        for i, (param, grad) in enumerate(parameters):
+            arrays = _numba.flat(param, grad, *(state[i] for state in states))
+            if arrays is None:
+                views = None
+                break
+            views.append(arrays)
+        self._views = (parameters, states, views)
+        return views
+
     def reset(self) -> None:
         """Forget the state (velocities, moments)."""
 
@@ -133,6 +152,8 @@ class SGD(Optimizer):
     def step(self, parameters: Pairs) -> None:
         lr, alpha = self.learning_rate, self.momentum
         regularise = self.weight_decay or self.l1
+        if not regularise and self._compiled_step(parameters):
+            return
         scratch = self._scratch(parameters)
         if alpha == 0.0:
             for (param, grad), step in zip(parameters, scratch, strict=True):
@@ -157,6 +178,29 @@ class SGD(Optimizer):
                 param += np.multiply(velocity, alpha, out=step)
             else:
                 param += velocity
+
+    def _compiled_step(self, parameters: Pairs) -> bool:
+        """The same updates in one compiled pass per parameter (optional extra); False when
+        the kernels cannot be used."""
+        if self.momentum == 0.0:
+            views = self._kernel_views(parameters)
+            if views is None:
+                return False
+            kernel, lr = _numba.kernel("sgd"), self.learning_rate
+            for param, grad in views:
+                kernel(param, grad, param.dtype.type(lr))
+            return True
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p, _ in parameters]
+        views = self._kernel_views(parameters, self.velocities)
+        if views is None:
+            return False
+        kernel = _numba.kernel("momentum")
+        for param, grad, velocity in views:
+            cast = param.dtype.type
+            kernel(param, grad, velocity, cast(self.learning_rate), cast(self.momentum),
+                   self.nesterov)
+        return True
 
     def reset(self) -> None:
         self.velocities = None
@@ -214,6 +258,15 @@ class Adam(Optimizer):
         step_size = self.learning_rate / correction1
         eps = self.epsilon * sqrt_correction2
         regularise = self.weight_decay or self.l1
+        views = None if regularise else self._kernel_views(
+            parameters, self.first_moments, self.second_moments)
+        if views is not None:  # the same three updates in one compiled pass (optional extra)
+            kernel = _numba.kernel("adam")
+            for param, grad, m, v in views:
+                cast = param.dtype.type
+                kernel(param, grad, m, v, cast(b1), cast(b2),
+                       cast(step_size * sqrt_correction2), cast(eps))
+            return
         scratch = self._scratch(parameters)
         for (param, grad), m, v, tmp in zip(parameters, self.first_moments, self.second_moments,
                                             scratch, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 
@@ -108,11 +109,17 @@ def _resolve_early_stopping(early_stopping) -> EarlyStopping | None:
     )
 
 
-def _check_data(network: Network, loss: Loss, X, T, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(network: Network, loss: Loss, X, T,
+                what: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """X and T as arrays of the network's dtype, checked; and ‖X‖² (Σ of every x², inf when
+    it overflows)."""
     x = network.check_input(X)
     if x.shape[0] == 0:
         raise ValueError(f"{what}: X is empty (0 samples); training needs at least one sample")
-    if not _finite(x):
+    # Σ x² in one BLAS pass is finite only if every x is; if it is not (NaN, inf or merely
+    # huge values), the chunked test decides.
+    norm2 = float(np.vdot(x, x))
+    if not math.isfinite(norm2) and not _finite(x):
         raise ValueError(f"{what}: X contains NaN or infinite values")
     t = loss.targets(T, network.n_outputs, network.dtype)
     if t.shape[0] != x.shape[0]:
@@ -122,7 +129,7 @@ def _check_data(network: Network, loss: Loss, X, T, what: str) -> tuple[np.ndarr
         )
     if not _finite(t):
         raise ValueError(f"{what}: T contains NaN or infinite values")
-    return x, t
+    return x, t, norm2
 
 
 def _finite(array: np.ndarray, chunk_bytes: int = 1 << 20) -> bool:
@@ -162,19 +169,28 @@ class _GradientCheck:
     784-100-10 lecture net that cost as much as the update itself. The gradients of a Dense
     layer come from its input a_prev and its δ: ∂E/∂W = a_prevᵀ δ and ∂E/∂b = Σ_samples δ, so
     by Cauchy–Schwarz every entry is at most √(max(‖a_prev‖², n)) · ‖δ‖ (Frobenius norms, n
-    samples). When that bound is finite and below half the dtype's largest number, every
-    gradient is finite; that takes two BLAS dot products over a_prev and δ, which for small
-    batches are much smaller than W. Only when the bound fails (NaN or inf in a_prev or δ, or
-    merely huge values) are the gradients themselves summed, and that exact test decides, so
-    the outcome is always the plain test's. A layer whose a_prev and δ together are larger than
-    its W (wide batches, narrow layers) is summed directly, whichever is cheaper.
+    samples). When that bound is below half the dtype's largest number, every gradient is
+    finite; it takes two BLAS dot products over a_prev and δ, which for small batches are much
+    smaller than W (and for the first layer ‖a_prev‖² ≤ ‖X‖², found once per call of
+    ``train``). Only when the bound fails (NaN or inf in a_prev or δ, or merely huge values)
+    are the gradients themselves summed, and that exact test decides, so the outcome is always
+    the plain test's. A layer whose batch of a_prev and δ is larger than twice its W (wide
+    batches, narrow layers) is summed directly, whichever is cheaper.
     """
 
-    def __init__(self, network: Network) -> None:
-        self.layers = [layer for layer in network.layers if layer.trainable]
+    def __init__(self, network: Network, input_norm2: float = math.inf) -> None:
         self.parameters = network.parameters()
-        self.limit = 0.5 * float(np.finfo(network.dtype).max)
+        limit = 0.5 * float(np.finfo(network.dtype).max)
+        self.limit2 = min(limit * limit, sys.float_info.max)  # bound² must stay below this
         self.ones: dict[int, np.ndarray] = {}
+        # (layer, batch rows from which summing W is cheaper, gradients, fixed ‖a_prev‖²)
+        self.plan = []
+        for i, layer in enumerate(network.layers):
+            if layer.trainable:
+                n_in, n_out = layer.n_inputs, layer.n_outputs
+                known = input_norm2 if i == 0 and math.isfinite(input_norm2) else None
+                self.plan.append((layer, 2 * n_in * n_out / (n_in + n_out),
+                                  [grad for _, grad in layer.parameters()], known))
 
     def _sum(self, grad: np.ndarray) -> float:
         """Σ of a gradient as a BLAS dot with ones (much faster than ``ndarray.sum``)."""
@@ -185,19 +201,20 @@ class _GradientCheck:
 
     def bounded(self) -> bool:
         """True if the norm bound shows every gradient finite (False: not shown, test exactly)."""
-        vdot, sqrt, limit = np.vdot, math.sqrt, self.limit
-        for layer in self.layers:
-            delta, a_prev = getattr(layer, "last_delta", None), layer.a_prev
-            if delta is None or a_prev is None:
+        vdot, isfinite, limit2 = np.vdot, math.isfinite, self.limit2
+        for layer, rows_direct, grads, a_norm2 in self.plan:
+            delta = getattr(layer, "last_delta", None)
+            if delta is None:
                 return False
-            if a_prev.size + delta.size >= layer.weights.size:
-                for _, grad in layer.parameters():
-                    if not math.isfinite(self._sum(grad)):
+            rows = delta.shape[0]
+            if rows >= rows_direct:
+                for grad in grads:
+                    if not isfinite(self._sum(grad)):
                         return False
                 continue
-            bound = sqrt(max(float(vdot(a_prev, a_prev)), delta.shape[0])) * sqrt(
-                float(vdot(delta, delta)))
-            if not bound < limit:  # NaN compares False
+            if a_norm2 is None:
+                a_norm2 = float(vdot(layer.a_prev, layer.a_prev))
+            if not max(a_norm2, rows) * float(vdot(delta, delta)) < limit2:  # NaN: False
                 return False
         return True
 
@@ -373,13 +390,13 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
         ckpt.set_rng_state(rng, state["initial_rng_state"], saver.folder)
     initial_rng_state = ckpt.rng_state(rng) if saver is not None else None
 
-    x, t = _check_data(network, loss, X, T, "training data")
+    x, t, x_norm2 = _check_data(network, loss, X, T, "training data")
     fingerprint_data = (x, t)
     val = None
     if validation_data is not None:
         if not (isinstance(validation_data, tuple | list) and len(validation_data) == 2):
             raise TypeError("validation_data must be a pair (X_val, T_val)")
-        x_val, t_val = _check_data(network, loss, *validation_data, "validation_data")
+        x_val, t_val, _ = _check_data(network, loss, *validation_data, "validation_data")
         val = (x_val, t_val)
     elif validation_split > 0.0:
         n_val = round(x.shape[0] * validation_split)
@@ -482,7 +499,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
     # Gather buffers: a shuffled batch is copied into these, never a permuted copy of the data.
     x_buffer = np.empty((size, x.shape[1]), dtype=x.dtype)
     t_buffer = np.empty((size, t.shape[1]), dtype=t.dtype)
-    gradient_check = _GradientCheck(network)
+    gradient_check = _GradientCheck(network, x_norm2)
     gradients_bounded = gradient_check.bounded
     # Accuracy of several outputs (arg-max against arg-max, as accuracy_from_outputs): each
     # batch only stores its predicted classes; they are compared with the targets' classes
