@@ -34,11 +34,13 @@ def _momentum(param, grad, velocity, lr, alpha, nesterov):  # pragma: no cover -
             param[i] += v
 
 
-def _adam(param, grad, m, v, b1, b2, step, eps):  # pragma: no cover - compiled by numba
+def _adam(param, grad, m, v, c1, c2, step, eps):  # pragma: no cover - compiled by numba
+    # c1 = 1 − β₁ and c2 = 1 − β₂ come in the arrays' dtype: written here as ``1 - b1``, numba
+    # would compute in float64 for float32 arrays (4-wide sqrt and division, half the speed).
     for i in range(param.shape[0]):
         g = grad[i]
-        m_i = m[i] + (1 - b1) * (g - m[i])
-        v_i = v[i] + (1 - b2) * (g * g - v[i])
+        m_i = m[i] + c1 * (g - m[i])
+        v_i = v[i] + c2 * (g * g - v[i])
         m[i] = m_i
         v[i] = v_i
         param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
@@ -70,7 +72,8 @@ def available() -> bool:
 def kernel(name: str):
     """The compiled kernel ``"sgd"``, ``"momentum"`` or ``"adam"`` (after :func:`flat` or
     :func:`available` said the kernels can be used); its arguments are 1-D arrays of one dtype
-    and scalars of that dtype, as in :func:`sgd_update` and friends."""
+    and scalars of that dtype, as in :func:`sgd_update` and friends (Adam takes 1 − β₁ and
+    1 − β₂ instead of β₁ and β₂)."""
     return _load()[name]
 
 
@@ -132,5 +135,5 @@ def adam_update(
     if arrays is None:
         return False
     cast = param.dtype.type
-    _kernels["adam"](*arrays, cast(b1), cast(b2), cast(step), cast(eps))
+    _kernels["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps))
     return True

@@ -264,7 +264,7 @@ class Adam(Optimizer):
             kernel = _numba.kernel("adam")
             for param, grad, m, v in views:
                 cast = param.dtype.type
-                kernel(param, grad, m, v, cast(b1), cast(b2),
+                kernel(param, grad, m, v, cast(1.0 - b1), cast(1.0 - b2),
                        cast(step_size * sqrt_correction2), cast(eps))
             return
         scratch = self._scratch(parameters)
