@@ -166,6 +166,27 @@ def test_ctrl_c_stops_after_the_batch_saves_and_exits_130(tmp_path):
     assert "stopped by interrupted" in mlpkit("info", model).stdout
 
 
+def test_ctrl_c_with_checkpoint_reports_saves_and_says_how_to_resume(tmp_path):
+    model, folder = tmp_path / "stopped.mlpk", tmp_path / "ckpt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit", "train", "--dataset", "xor", "--n-samples", "400",
+         "--hidden", "4", "--epochs", "100000", "--save", str(model),
+         "--checkpoint", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if line.startswith("epoch 2/"):
+                break
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "test accuracy" in stdout  # the report of what was trained
+    assert f"resume with --checkpoint {folder} --resume" in stderr
+    assert model.is_file() and (folder / "checkpoint.mlpk").is_file()
+
+
 def test_python_dash_m_and_version():
     result = mlpkit("--version")
     assert result.stdout.startswith("mlpkit ")

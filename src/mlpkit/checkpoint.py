@@ -52,10 +52,14 @@ class CheckpointLockedError(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """SIGINT/SIGTERM stopped training after a batch; a checkpoint was written first."""
+    """SIGINT/SIGTERM stopped training after a batch; a checkpoint was written first.
 
-    def __init__(self, epoch: int, epochs: int, folder: str) -> None:
+    ``history`` is the record up to the interruption; the network keeps what was trained.
+    """
+
+    def __init__(self, epoch: int, epochs: int, folder: str, history=None) -> None:
         self.epoch, self.epochs, self.folder = epoch, epochs, folder
+        self.history = history
         super().__init__(
             f"interrupted at epoch {epoch + 1}/{epochs}; resume with --checkpoint {folder} --resume"
         )

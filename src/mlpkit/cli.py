@@ -316,14 +316,20 @@ def _run_train(args: argparse.Namespace) -> int:
          f"{args.optimizer} eta={args.learning_rate:g}, batch size {args.batch_size or 'full'}")
     stopper = EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
     started = time.perf_counter()
+    resume_note = None
     with StopOnInterrupt() as interrupt:
-        history = train(network, data.X_train, one_hot(data.y_train, n_classes, dtype=args.dtype),
-                        loss=args.loss, optimizer=optimizer, epochs=args.epochs,
-                        batch_size=args.batch_size or None, seed=args.seed,
-                        validation_split=args.validation_split, early_stopping=stopper,
-                        schedule=_SCHEDULES[args.schedule](),
-                        callbacks=[interrupt, *_callbacks(args)], checkpoint=args.checkpoint,
-                        checkpoint_every=args.checkpoint_every, resume=args.resume)  # fmt: skip
+        try:
+            history = train(
+                network, data.X_train, one_hot(data.y_train, n_classes, dtype=args.dtype),
+                loss=args.loss, optimizer=optimizer, epochs=args.epochs,
+                batch_size=args.batch_size or None, seed=args.seed,
+                validation_split=args.validation_split, early_stopping=stopper,
+                schedule=_SCHEDULES[args.schedule](),
+                callbacks=[interrupt, *_callbacks(args)], checkpoint=args.checkpoint,
+                checkpoint_every=args.checkpoint_every, resume=args.resume,
+            )  # fmt: skip
+        except TrainingInterrupted as stopped:  # checkpoint written: report and save all the same
+            history, resume_note = stopped.history, str(stopped)
     seconds = time.perf_counter() - started
     result = _evaluate(network, args.loss, data.X_test, data.y_test, n_classes)
     why = {"early_stopping": ", early stopping", "interrupted": ", interrupted",
@@ -359,6 +365,9 @@ def _run_train(args: argparse.Namespace) -> int:
         with atomic_write(args.metrics_json, "w") as fh:
             json.dump(metrics, fh, indent=2)
             fh.write("\n")
+    if resume_note is not None:
+        print(f"mlpkit: {resume_note}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     if interrupt.interrupted:
         _say(args, "stopped by Ctrl-C; the report above is for the network as trained so far")
         return EXIT_INTERRUPTED

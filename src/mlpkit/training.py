@@ -630,7 +630,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
     for callback in callbacks:
         callback.on_train_end(history)
     if saver is not None and saver.flag.signal is not None:
-        raise ckpt.TrainingInterrupted(epoch, end_epoch, str(saver.folder))
+        raise ckpt.TrainingInterrupted(epoch, end_epoch, str(saver.folder), history)
     return history
 
 
