@@ -95,7 +95,13 @@ class Loss:
         self._check_activation(activation)
         if activation.name == self.canonical_activation:
             return self._canonical_delta(a, t)
-        return activation.backward(z, a, self.gradient(a, t))
+        return self._output_error(activation, z, a, self.gradient(a, t))
+
+    @staticmethod
+    def _output_error(activation: Activation, z: np.ndarray, a: np.ndarray,
+                      grad_a: np.ndarray) -> np.ndarray:
+        # Output error (BP1): δ^L = ∂E/∂a ⊙ σ'(z^L) (softmax: its Jacobian applied to ∂E/∂a)
+        return activation.backward(z, a, grad_a)
 
     def value_and_delta(
         self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
@@ -164,8 +170,7 @@ class SquaredError(Loss):
         diff *= scale if self.half else 2.0 * scale
         if activation.name == self.canonical_activation:
             return value, diff
-        # Output error (BP1): δ^L = ∂E/∂a ⊙ σ'(z^L)
-        return value, activation.backward(z, a, diff)
+        return value, self._output_error(activation, z, a, diff)
 
     def get_config(self):
         return {"half": self.half, "reduction": self.reduction}
