@@ -17,7 +17,7 @@ import signal
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,12 +25,16 @@ from . import io
 from .callbacks import Callback
 from .history import History
 
+if TYPE_CHECKING:
+    from .schedules import Schedule
+
 __all__ = [
     "CHECKPOINT_NAME",
     "CheckpointError",
     "CheckpointLockedError",
     "CheckpointMismatchError",
     "TrainingInterrupted",
+    "config_fingerprint",
     "data_fingerprint",
 ]
 
@@ -267,3 +271,33 @@ def encode_state(state: dict) -> dict:
 
 def decode_state(state: dict) -> dict:
     return {k: float(v) if v in ("inf", "-inf", "nan") else v for k, v in state.items()}
+
+
+def _schedule_config(schedule: Schedule) -> dict:
+    skip = ("initial_learning_rate", "current", "best", "wait")
+    return {"name": schedule.name, **{k: v for k, v in vars(schedule).items() if k not in skip}}
+
+
+def config_fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *, epochs,
+                       batch_size, shuffle, seed, validation_split, loss_goal,
+                       start_epoch) -> dict:
+    """The settings a checkpoint must agree with before it may be resumed."""
+    return {
+        "network": {"sizes": network.sizes, "dtype": str(network.dtype),
+                    "layers": [layer.get_config() for layer in network.layers]},
+        "loss": {"name": loss.name, **loss.get_config()},
+        "optimizer": {"name": optimizer.name, **optimizer.get_config()},
+        "schedule": _schedule_config(schedule),
+        "early_stopping": None if stopper is None else {
+            "patience": stopper.patience, "min_delta": stopper.min_delta,
+            "monitor": stopper.monitor, "restore_best_weights": stopper.restore_best_weights},
+        "epochs": start_epoch + epochs,
+        "batch_size": None if batch_size is None else int(batch_size),
+        "shuffle": bool(shuffle),
+        "seed": seed if isinstance(seed, int) else None,
+        "validation_split": float(validation_split),
+        "loss_goal": loss_goal,
+        "data": {"shape": list(x.shape), "targets": list(t.shape),
+                 "sha256": data_fingerprint(x, t)},
+        "validation_data": None if val is None else data_fingerprint(*val),
+    }

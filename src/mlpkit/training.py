@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
 from .callbacks import Callback
+from .divergence import GradientCheck, TrainingDivergedError, all_finite, finite
+from .early_stopping import EarlyStopping, resolve_early_stopping
 from .history import History
 from .layers import Dropout
 from .losses import Loss, get_loss
@@ -25,88 +26,6 @@ from .optimizers import Optimizer, get_optimizer
 from .schedules import Schedule, get_schedule
 
 __all__ = ["EarlyStopping", "TrainingDivergedError", "train"]
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss or a gradient became NaN or infinite; the network keeps its last finite weights."""
-
-    def __init__(self, epoch: int, batch: int, last_finite_loss: float | None,
-                 learning_rate: float, quantity: str = "loss", value: float = math.nan) -> None:
-        self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
-        self.quantity = quantity
-        last = "none" if last_finite_loss is None else f"{last_finite_loss:.6g}"
-        super().__init__(
-            f"training diverged: the {quantity} became {value} in epoch {epoch + 1}, batch "
-            f"{batch + 1} (last finite loss: {last}); the network keeps its last finite "
-            f"weights. Try a learning rate smaller than {learning_rate:g}, scaled inputs, or "
-            "gradient-friendlier settings (e.g. softmax + cross-entropy)"
-        )
-
-
-class EarlyStopping:
-    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
-
-    Parameters
-    ----------
-    patience : int
-        Epochs without improvement before stopping.
-    min_delta : float
-        Smallest decrease that counts as an improvement.
-    monitor : {"auto", "val_loss", "loss"}
-        "auto" watches the validation loss when there is validation data, else the training loss.
-    restore_best_weights : bool
-        Put back the weights of the best epoch when training ends.
-    """
-
-    def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: str = "auto",
-                 restore_best_weights: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be a positive int, got {patience!r}")
-        if not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        if monitor not in ("auto", "val_loss", "loss"):
-            raise ValueError(f"monitor must be 'auto', 'val_loss' or 'loss', got {monitor!r}")
-        self.patience, self.min_delta, self.monitor = patience, float(min_delta), monitor
-        self.restore_best_weights = restore_best_weights
-        self.reset()
-
-    def reset(self) -> None:
-        self.best = math.inf
-        self.best_epoch: int | None = None
-        self.best_weights: list[np.ndarray] | None = None
-        self.wait = 0
-
-    def update(self, epoch: int, value: float, network: Network) -> bool:
-        """Record epoch ``epoch``'s monitored ``value``; return True when training should stop.
-
-        A NaN value counts as no improvement.
-        """
-        if math.isfinite(value) and value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = network.get_weights()
-            return False
-        self.wait += 1
-        return self.wait >= self.patience
-
-    def restore(self, network: Network) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            network.set_weights(self.best_weights)
-
-
-def _resolve_early_stopping(early_stopping) -> EarlyStopping | None:
-    if early_stopping is None or early_stopping is False:
-        return None
-    if early_stopping is True:
-        return EarlyStopping()
-    if isinstance(early_stopping, EarlyStopping):
-        return early_stopping
-    if isinstance(early_stopping, int):
-        return EarlyStopping(patience=early_stopping)
-    raise TypeError(
-        "early_stopping must be None, a bool, a patience (int) or an EarlyStopping, "
-        f"got {type(early_stopping).__name__}"
-    )
 
 
 def _check_data(network: Network, loss: Loss, X, T,
@@ -119,7 +38,7 @@ def _check_data(network: Network, loss: Loss, X, T,
     # Σ x² in one BLAS pass is finite only if every x is; if it is not (NaN, inf or merely
     # huge values), the chunked test decides.
     norm2 = float(np.vdot(x, x))
-    if not math.isfinite(norm2) and not _finite(x):
+    if not math.isfinite(norm2) and not finite(x):
         raise ValueError(f"{what}: X contains NaN or infinite values")
     t = loss.targets(T, network.n_outputs, network.dtype)
     if t.shape[0] != x.shape[0]:
@@ -127,19 +46,9 @@ def _check_data(network: Network, loss: Loss, X, T,
             f"{what}: X and T must have the same number of samples, got {x.shape[0]} and "
             f"{t.shape[0]}"
         )
-    if not _finite(t):
+    if not finite(t):
         raise ValueError(f"{what}: T contains NaN or infinite values")
     return x, t, norm2
-
-
-def _finite(array: np.ndarray, chunk_bytes: int = 1 << 20) -> bool:
-    """``np.all(np.isfinite(array))`` without a boolean copy of the whole array: a data set of
-    60,000 × 784 would need a 45 MB temporary; this checks about 1 MB of rows at a time."""
-    if array.dtype.kind != "f":
-        return True
-    flat = array.reshape(array.shape[0], -1)
-    rows = max(1, chunk_bytes // max(1, flat.shape[1] * flat.itemsize))
-    return all(np.isfinite(flat[i:i + rows]).all() for i in range(0, flat.shape[0], rows))
 
 
 def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
@@ -155,103 +64,6 @@ def _evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
         correct_weight += accuracy_from_outputs(a, tb, name) * a.shape[0]
     mean = total / n if loss.reduction == "mean" else total
     return mean, correct_weight / n
-
-
-def _all_finite(parameters) -> bool:
-    """True when every parameter is finite (one sum per array: inf − inf and NaN stay NaN)."""
-    return math.isfinite(sum(float(p.sum(dtype=np.float64)) for p, _ in parameters))
-
-
-class _GradientCheck:
-    """Whether every ∂E/∂W and ∂E/∂b of the last backward pass is finite, cheaply.
-
-    Summing every gradient (the plain test) reads all parameters once per batch: for the
-    784-100-10 lecture net that cost as much as the update itself. The gradients of a Dense
-    layer come from its input a_prev and its δ: ∂E/∂W = a_prevᵀ δ and ∂E/∂b = Σ_samples δ, so
-    by Cauchy–Schwarz every entry is at most √(max(‖a_prev‖², n)) · ‖δ‖ (Frobenius norms, n
-    samples). When that bound is below half the dtype's largest number, every gradient is
-    finite; it takes two BLAS dot products over a_prev and δ, which for small batches are much
-    smaller than W (and for the first layer ‖a_prev‖² ≤ ‖X‖², found once per call of
-    ``train``). Only when the bound fails (NaN or inf in a_prev or δ, or merely huge values)
-    are the gradients themselves summed, and that exact test decides, so the outcome is always
-    the plain test's. A layer whose batch of a_prev and δ is larger than twice its W (wide
-    batches, narrow layers) is summed directly, whichever is cheaper.
-    """
-
-    def __init__(self, network: Network, input_norm2: float = math.inf) -> None:
-        self.parameters = network.parameters()
-        limit = 0.5 * float(np.finfo(network.dtype).max)
-        self.limit2 = min(limit * limit, sys.float_info.max)  # bound² must stay below this
-        self.ones: dict[int, np.ndarray] = {}
-        # (layer, batch rows from which summing W is cheaper, gradients, fixed ‖a_prev‖²)
-        self.plan = []
-        for i, layer in enumerate(network.layers):
-            if layer.trainable:
-                n_in, n_out = layer.n_inputs, layer.n_outputs
-                known = input_norm2 if i == 0 and math.isfinite(input_norm2) else None
-                self.plan.append((layer, 2 * n_in * n_out / (n_in + n_out),
-                                  [grad for _, grad in layer.parameters()], known))
-
-    def _sum(self, grad: np.ndarray) -> float:
-        """Σ of a gradient as a BLAS dot with ones (much faster than ``ndarray.sum``)."""
-        ones = self.ones.get(grad.size)
-        if ones is None or ones.dtype != grad.dtype:
-            ones = self.ones[grad.size] = np.ones(grad.size, dtype=grad.dtype)
-        return float(np.dot(grad.reshape(-1), ones))
-
-    def bounded(self) -> bool:
-        """True if the norm bound shows every gradient finite (False: not shown, test exactly)."""
-        vdot, isfinite, limit2 = np.vdot, math.isfinite, self.limit2
-        for layer, rows_direct, grads, a_norm2 in self.plan:
-            delta = getattr(layer, "last_delta", None)
-            if delta is None:
-                return False
-            rows = delta.shape[0]
-            if rows >= rows_direct:
-                for grad in grads:
-                    if not isfinite(self._sum(grad)):
-                        return False
-                continue
-            if a_norm2 is None:
-                a_norm2 = float(vdot(layer.a_prev, layer.a_prev))
-            if not max(a_norm2, rows) * float(vdot(delta, delta)) < limit2:  # NaN: False
-                return False
-        return True
-
-    def total(self) -> float:
-        """Σ over every gradient entry (NaN or ±inf exactly when some gradient is not finite)."""
-        return sum(self._sum(grad) for _, grad in self.parameters)
-
-
-def _schedule_config(schedule: Schedule) -> dict:
-    skip = ("initial_learning_rate", "current", "best", "wait")
-    return {"name": schedule.name, **{k: v for k, v in vars(schedule).items() if k not in skip}}
-
-
-def _fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *, epochs, batch_size,
-                 shuffle, seed, validation_split, loss_goal, start_epoch) -> dict:
-    """The settings a checkpoint must agree with before it may be resumed."""
-    from .checkpoint import data_fingerprint
-
-    return {
-        "network": {"sizes": network.sizes, "dtype": str(network.dtype),
-                    "layers": [layer.get_config() for layer in network.layers]},
-        "loss": {"name": loss.name, **loss.get_config()},
-        "optimizer": {"name": optimizer.name, **optimizer.get_config()},
-        "schedule": _schedule_config(schedule),
-        "early_stopping": None if stopper is None else {
-            "patience": stopper.patience, "min_delta": stopper.min_delta,
-            "monitor": stopper.monitor, "restore_best_weights": stopper.restore_best_weights},
-        "epochs": start_epoch + epochs,
-        "batch_size": None if batch_size is None else int(batch_size),
-        "shuffle": bool(shuffle),
-        "seed": seed if isinstance(seed, int) else None,
-        "validation_split": float(validation_split),
-        "loss_goal": loss_goal,
-        "data": {"shape": list(x.shape), "targets": list(t.shape),
-                 "sha256": data_fingerprint(x, t)},
-        "validation_data": None if val is None else data_fingerprint(*val),
-    }
 
 
 # Bug fix (test_training.py::test_loss_overflowing_in_the_batch_sum_raises_training_diverged):
@@ -352,7 +164,7 @@ def train(
         raise TypeError(f"resume must be a bool, got {type(resume).__name__}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=<folder> to resume from")
-    stopper = _resolve_early_stopping(early_stopping)
+    stopper = resolve_early_stopping(early_stopping)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     history = History() if history is None else history
 
@@ -414,7 +226,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
     start_epoch = history.epochs
     fingerprint = None
     if saver is not None:
-        fingerprint = _fingerprint(
+        fingerprint = ckpt.config_fingerprint(
             network, loss, optimizer, schedule, stopper, *fingerprint_data, val, epochs=epochs,
             batch_size=batch_size, shuffle=shuffle, seed=seed,
             validation_split=validation_split, loss_goal=loss_goal, start_epoch=start_epoch)
@@ -477,7 +289,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
         callbacks.append(saver.flag)
 
     def write_checkpoint(epoch: int, batch: int, complete: bool, reason: str = "") -> None:
-        if not _all_finite(parameters):  # NaN weights never replace a good checkpoint
+        if not all_finite(parameters):  # NaN weights never replace a good checkpoint
             raise TrainingDivergedError(epoch, max(batch - 1, 0), last_finite,
                                         optimizer.learning_rate, "weights")
         record = {
@@ -499,7 +311,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
     # Gather buffers: a shuffled batch is copied into these, never a permuted copy of the data.
     x_buffer = np.empty((size, x.shape[1]), dtype=x.dtype)
     t_buffer = np.empty((size, t.shape[1]), dtype=t.dtype)
-    gradient_check = _GradientCheck(network, x_norm2)
+    gradient_check = GradientCheck(network, x_norm2)
     gradients_bounded = gradient_check.bounded
     # Accuracy of several outputs (arg-max against arg-max, as accuracy_from_outputs): each
     # batch only stores its predicted classes; they are compared with the targets' classes
@@ -553,7 +365,7 @@ def _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rn
                 a = layer.forward(a, training=True)
             batch_loss, delta = value_and_delta(output_activation, output.z, a, tb)
             if not math.isfinite(batch_loss):
-                if not _all_finite(parameters):
+                if not all_finite(parameters):
                     network.set_weights(epoch_start_weights)
                 history.stop_reason = "diverged"
                 raise TrainingDivergedError(epoch, batch, last_finite, optimizer.learning_rate,
