@@ -209,3 +209,8 @@ def test_dropout_rate_validation(rate):
 @pytest.mark.parametrize("rate", [np.float32(0.25), np.float64(0.25), np.linspace(0, 0.5, 3)[1]])
 def test_dropout_accepts_numpy_scalars(rate):
     assert Dropout(rate).rate == 0.25
+
+
+def test_dropout_rate_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="rate must be a float"):
+        Dropout("0.5")

@@ -249,3 +249,9 @@ def test_reduction_validation_and_config():
         SquaredError(reduction="none")
     assert repr(SquaredError(half=False)) == "SquaredError(half=False, reduction='mean')"
     assert CrossEntropy(reduction="sum").get_config() == {"reduction": "sum"}
+
+
+def test_loss_of_no_samples_is_a_clear_error():
+    empty = np.empty((0, 2))
+    with pytest.raises(ValueError, match="0 samples"):
+        SquaredError().value(empty, empty)

@@ -128,3 +128,10 @@ def test_inverse_scaling_in_training(rng):
     )
     # epoch 0 at η₀, then η₀ / (samples seen + 1) after 6 and 12 samples
     np.testing.assert_allclose(history.learning_rate, [0.5, 0.5 / 7, 0.5 / 13], rtol=1e-15)
+
+
+def test_epoch_counts_must_be_whole_numbers():
+    with pytest.raises(ValueError, match="every must be a positive number of epochs, got 2.5"):
+        StepDecay(every=2.5)
+    with pytest.raises(ValueError, match="patience must be a positive number of epochs, got 1.5"):
+        ReduceOnPlateau(patience=1.5)

@@ -245,7 +245,9 @@ class Dropout:
 
     def __init__(self, rate: float, seed: int | np.random.Generator | None = None) -> None:
         # Bug fix: NumPy scalars (np.float32(0.5), values from np.linspace) are rates too.
-        if not (isinstance(rate, int | float | np.integer | np.floating) and 0.0 <= rate < 1.0):
+        if isinstance(rate, bool) or not isinstance(rate, int | float | np.integer | np.floating):
+            raise TypeError(f"rate must be a float in [0, 1), got {type(rate).__name__} {rate!r}")
+        if not 0.0 <= rate < 1.0:
             raise ValueError(f"rate must be a float in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.rng = _as_generator(seed)

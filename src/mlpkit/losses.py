@@ -73,6 +73,8 @@ class Loss:
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
         """E for outputs ``a`` and targets ``t``, both (n_samples, n_outputs)."""
+        if a.shape[0] == 0:
+            raise ValueError("the loss of 0 samples is undefined: a and t are empty")
         per_sample = self._per_sample(a, t)
         return float(np.sum(per_sample, dtype=np.float64) * self._scale(a.shape[0]))
 

@@ -54,7 +54,7 @@ class StepDecay(Schedule):
     def __init__(self, drop: float = 0.5, every: int = 10) -> None:
         if not 0.0 < drop <= 1.0:
             raise ValueError(f"drop must be in (0, 1], got {drop!r}")
-        if every < 1:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive number of epochs, got {every!r}")
         self.drop, self.every = float(drop), int(every)
 
@@ -94,7 +94,7 @@ class ReduceOnPlateau(Schedule):
                  min_learning_rate: float = 1e-6) -> None:
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-        if patience < 1:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"patience must be a positive number of epochs, got {patience!r}")
         self.factor, self.patience = float(factor), int(patience)
         self.min_delta, self.min_learning_rate = float(min_delta), float(min_learning_rate)
