@@ -94,6 +94,13 @@ def test_evaluate_reproduces_the_test_accuracy(trained):
     assert "confusion matrix" in out and "precision" in out
 
 
+def test_evaluate_on_another_dataset_warns(trained):
+    folder, _ = trained
+    result = mlpkit("evaluate", folder / "model.mlpk", "--dataset", "xor_quadrants")
+    assert "trained on 'circle', evaluating it on 'xor_quadrants'" in result.stderr
+    assert "test accuracy" in result.stdout
+
+
 def test_predict_on_a_csv_prints_class_and_probabilities(trained, tmp_path):
     folder, _ = trained
     csv = tmp_path / "points.csv"

@@ -131,7 +131,7 @@ def test_inverse_scaling_in_training(rng):
 
 
 def test_epoch_counts_must_be_whole_numbers():
-    with pytest.raises(ValueError, match="every must be a positive number of epochs, got 2.5"):
+    with pytest.raises(ValueError, match=r"every must be a positive number of epochs, got 2\.5"):
         StepDecay(every=2.5)
-    with pytest.raises(ValueError, match="patience must be a positive number of epochs, got 1.5"):
+    with pytest.raises(ValueError, match=r"patience must be a positive number of epochs, got 1\.5"):
         ReduceOnPlateau(patience=1.5)

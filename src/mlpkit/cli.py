@@ -404,6 +404,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     meta = network.metadata
     config = meta.get("config", {})
     same_data = args.dataset is None or args.dataset == meta.get("dataset")
+    if not same_data and meta.get("dataset"):
+        print(f"mlpkit: warning: the model was trained on {meta['dataset']!r}, evaluating it "
+              f"on {args.dataset!r}", file=sys.stderr, flush=True)
     for key, default in {**_DATA_OPTIONS, "seed": 0}.items():
         if getattr(args, key) is None:
             setattr(args, key, config.get(key, default) if same_data else default)
