@@ -28,7 +28,7 @@ test: $(STAMP) $(if $(TORCH),torch)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples fuzz
 
 bench: $(STAMP) torch
 	$(BIN)/python benchmarks/compare.py
