@@ -420,3 +420,131 @@ def test_training_data_with_huge_finite_values_is_accepted():
     x[2, 1] = np.nan
     with pytest.raises(ValueError, match="X contains NaN or infinite values"):
         _check_data(net, SquaredError(), x, np.zeros((5, 2)), "training data")
+
+
+# -- the optional fused training step (compiled element-wise work) == the NumPy path ---------
+
+
+def _without_fused_step(monkeypatch):
+    from mlpkit import _numba
+
+    monkeypatch.setattr(
+        _numba.FusedStep, "for_training", classmethod(lambda cls, network, loss: None)
+    )
+
+
+def _fused_available() -> bool:
+    from mlpkit import _numba
+
+    return _numba.available()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss"),
+    [
+        ("sigmoid", "sigmoid", SquaredError()),
+        ("tanh", "identity", SquaredError(half=False, reduction="sum")),
+        ("relu", "sigmoid", SquaredError(reduction="sum")),
+        ("identity", "tanh", SquaredError(half=False)),
+        ("relu", "relu", SquaredError()),
+    ],
+)
+def test_fused_step_trains_like_the_numpy_path(monkeypatch, dtype, hidden, output, loss):
+    from mlpkit import _numba
+
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=(53, 6)).astype(dtype)
+    t = rng.random((53, 3)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        if not fused:
+            _without_fused_step(monkeypatch)
+        net = mlp([6, 8, 5, 3], activation=hidden, output_activation=output, seed=4, dtype=dtype)
+        assert (_numba.FusedStep.for_training(net, loss) is not None) == fused
+        history = train(
+            net, x, t, loss=loss, optimizer=SGD(0.05, momentum=0.5), epochs=3, batch_size=10, seed=7
+        )
+        layers = net.layers
+        results.append(
+            (
+                net.get_weights(),
+                history.loss,
+                history.accuracy,
+                [
+                    (la.a_prev, la.z, la.a, la.last_delta, la.grad_weights, la.grad_biases)
+                    for la in layers
+                ],
+            )
+        )
+    (w_fast, loss_fast, acc_fast, state_fast), (w_plain, loss_plain, acc_plain, state_plain) = (
+        results
+    )
+    # the same operations in the same order (NumPy's tanh and products in both): bit for bit
+    for a, b in zip(w_fast, w_plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for fast, plain in zip(state_fast, state_plain, strict=True):
+        for a, b in zip(fast, plain, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+    assert acc_fast == acc_plain
+    # only the loss sum's order differs (sequential here, the BLAS dot there)
+    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (mlp([4, 3, 2], dropout=0.5, seed=0), SquaredError()),
+        lambda: (mlp([4, 3, 2], output_activation="softmax", seed=0), CrossEntropy()),
+        lambda: (mlp([4, 3, 2], activation="leaky_relu", seed=0), SquaredError()),
+        lambda: (mlp([4, 3, 2], bias=False, seed=0), SquaredError()),
+        lambda: (mlp([4, 3, 2], seed=0), BinaryCrossEntropy()),
+        lambda: (mlp([4, 3, 2], seed=0, dtype=np.float16), SquaredError()),
+    ],
+)
+def test_fused_step_is_only_used_for_the_common_case(make):
+    from mlpkit import _numba
+
+    network, loss = make()
+    assert _numba.FusedStep.for_training(network, loss) is None
+
+
+def test_fused_step_declines_a_subclassed_activation():
+    from mlpkit import _numba
+    from mlpkit.activations import Sigmoid
+
+    class Scaled(Sigmoid):
+        def value(self, z, out=None):
+            return super().value(2.0 * z, out=out)
+
+    net = mlp([4, 3, 2], seed=0)
+    net.layers[0].activation = Scaled()
+    assert _numba.FusedStep.for_training(net, SquaredError()) is None
+
+
+def test_fused_step_diverges_like_the_numpy_path(monkeypatch):
+    from mlpkit import TrainingDivergedError
+
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    x = np.array([[1.0, 2.0], [3.0, 1e30]], dtype=np.float32)
+    t = np.zeros((2, 1), dtype=np.float32)
+    outcomes = []
+    for fused in (True, False):
+        if not fused:
+            _without_fused_step(monkeypatch)
+        net = mlp([2, 3, 1], activation="identity", seed=1)
+        for layer in net.layers:
+            layer.grad_biases[...] = 7.0
+        with pytest.raises(TrainingDivergedError, match="the loss became") as info:
+            train(net, x, t, optimizer=SGD(0.1), epochs=2, batch_size=None)
+        outcomes.append(
+            (str(info.value), net.get_weights(), [layer.grad_biases.copy() for layer in net.layers])
+        )
+    (msg_fast, w_fast, gb_fast), (msg_plain, w_plain, gb_plain) = outcomes
+    assert msg_fast == msg_plain
+    for a, b in zip(w_fast + gb_fast, w_plain + gb_plain, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -13,7 +13,15 @@ import os
 
 import numpy as np
 
-__all__ = ["adam_update", "available", "flat", "kernel", "momentum_update", "sgd_update"]
+__all__ = [
+    "FusedStep",
+    "adam_update",
+    "available",
+    "flat",
+    "kernel",
+    "momentum_update",
+    "sgd_update",
+]
 
 _kernels: dict | None = None  # compiled on first use, so that ``import mlpkit`` never pays
 
@@ -137,3 +145,207 @@ def adam_update(
     cast = param.dtype.type
     _kernels["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps))
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused element-wise work of a training step (the matrix products stay NumPy's BLAS calls).
+# Activation codes: the lecture formulas of mlpkit.activations, written per element.
+_ACTIVATION_CODES = {"Identity": 0, "Sigmoid": 1, "Tanh": 2, "ReLU": 3}
+
+
+def _bias_activation(z, b, kind, scale, a):  # pragma: no cover - compiled by numba
+    # z += b and, in the same pass, a = σ(z) for identity and ReLU (np.maximum(z, 0): NaN
+    # stays NaN) or the argument of the tanh for sigmoid (z/2) and tanh (z): the tanh itself
+    # is NumPy's vectorised one (numba's scalar tanh costs 13 times as much), applied after.
+    n, m = z.shape
+    for i in range(n):
+        for j in range(m):
+            v = z[i, j] + b[j]
+            z[i, j] = v
+            if kind == 3:
+                a[i, j] = v if (v > 0 or v != v) else scale - scale
+            elif kind == 0:
+                a[i, j] = v
+            else:
+                a[i, j] = v * scale
+
+
+def _sigmoid_finish(a, half, one):  # pragma: no cover - compiled by numba
+    # a = ½(1 + tanh(z/2)), the last two passes of Sigmoid.value in one
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            a[i, j] = (a[i, j] + one) * half
+
+
+def _delta(kind, z, a, g, one):  # pragma: no cover - inlined by numba
+    # δ = ∂E/∂a ⊙ σ'(z), in the operation order of the Activation.backward methods
+    if kind == 1:
+        return ((one - a) * a) * g
+    if kind == 2:
+        return g * (one - a * a)
+    if kind == 3:
+        return g * (one if z > 0 else one * 0)
+    return g
+
+
+def _column_sums(delta, grad_b):  # pragma: no cover - inlined by numba
+    # ∂E/∂b = Σ_samples δ, rows added in order as np.add.reduce(δ, axis=0) does
+    n, m = delta.shape
+    for j in range(m):
+        grad_b[j] = delta[0, j]
+    for i in range(1, n):
+        for j in range(m):
+            grad_b[j] += delta[i, j]
+
+
+def _squared_error_output(a, t, z, kind, scale, half, one, delta, grad_b):  # pragma: no cover
+    # A sigmoid output's a = ½(1 + tanh), Σ (a − t)² (in the arrays' dtype, so that it
+    # overflows where the BLAS dot would) and δ^L = ((a − t) · scale) ⊙ σ'(z) in one pass;
+    # ∂E/∂b only when the sum is finite (a diverged batch leaves the gradients as they were,
+    # as the NumPy path does).
+    n, m = a.shape
+    total = scale - scale
+    for i in range(n):
+        for j in range(m):
+            if kind == 1:
+                a[i, j] = (a[i, j] + one) * half
+            d = a[i, j] - t[i, j]
+            total += d * d
+            delta[i, j] = _delta_c(kind, z[i, j], a[i, j], d * scale, one)
+    if np.isfinite(total):
+        _column_sums_c(delta, grad_b)
+    return total
+
+
+def _hidden_delta(grad_a, z, a, kind, one, delta, grad_b):  # pragma: no cover - numba
+    # δ = (δ_next Wᵀ) ⊙ σ'(z) and ∂E/∂b = Σ δ, one call
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            delta[i, j] = _delta_c(kind, z[i, j], a[i, j], grad_a[i, j], one)
+    _column_sums_c(delta, grad_b)
+
+
+_delta_c = _column_sums_c = None  # the compiled helpers, set by _load_fused
+
+
+def _load_fused() -> dict:
+    global _delta_c, _column_sums_c
+    kernels = _load()
+    if kernels and "bias_activation" not in kernels:
+        import numba
+
+        inline = numba.njit(inline="always", error_model="numpy")
+        _delta_c, _column_sums_c = inline(_delta), inline(_column_sums)
+        jit = numba.njit(nogil=True, error_model="numpy")
+        kernels["bias_activation"] = jit(_bias_activation)
+        kernels["sigmoid_finish"] = jit(_sigmoid_finish)
+        kernels["squared_error_output"] = jit(_squared_error_output)
+        kernels["hidden_delta"] = jit(_hidden_delta)
+    return kernels
+
+
+class FusedStep:
+    """Forward pass, ½ squared error and backward pass of a batch with the element-wise work
+    fused into one compiled call per layer (bias + activation; δ + ∂E/∂b; at the output also
+    the loss); the matrix products are the same NumPy calls as in :class:`~mlpkit.layers.Dense`.
+
+    Use :meth:`for_training`, which returns None unless the network and loss are the common
+    case: only ``Dense`` layers with biases, built-in identity/sigmoid/tanh/ReLU activations,
+    one float dtype, :class:`~mlpkit.losses.SquaredError`. Every layer's ``a_prev``, ``z``,
+    ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up as the NumPy path leaves
+    them (equal up to the rounding of tanh and of the loss sum's order).
+    """
+
+    @classmethod
+    def for_training(cls, network, loss) -> FusedStep | None:
+        from .layers import Dense
+        from .losses import SquaredError
+
+        layers = network.layers
+        if type(loss) is not SquaredError or not all(type(layer) is Dense for layer in layers):
+            return None
+        dtype = layers[0].dtype
+        if dtype not in (np.float32, np.float64) or any(
+            layer.dtype != dtype
+            or layer.biases is None
+            or type(layer.activation).__name__ not in _ACTIVATION_CODES
+            or type(layer.activation).__module__ != "mlpkit.activations"
+            for layer in layers
+        ):
+            return None
+        if not _load_fused():
+            return None
+        return cls(network, loss, dtype)
+
+    def __init__(self, network, loss, dtype) -> None:
+        self.layers = list(network.layers)
+        self.kinds = [_ACTIVATION_CODES[type(layer.activation).__name__] for layer in self.layers]
+        self.loss = loss
+        cast = self.cast = np.dtype(dtype).type
+        self.half, self.one = cast(0.5), cast(1.0)
+        self.bias_activation = _kernels["bias_activation"]
+        self.sigmoid_finish = _kernels["sigmoid_finish"]
+        # what _bias_activation multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
+        self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]
+        self.output_kernel = _kernels["squared_error_output"]
+        self.hidden_delta = _kernels["hidden_delta"]
+
+    def forward_loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        """Forward pass of batch ``x`` (n, n_inputs) and the loss against ``t`` (n, n_outputs);
+        leaves δ^L (and, if the loss is finite, the output layer's ∂E/∂b) for :meth:`backward`."""
+        n = x.shape[0]
+        a = x
+        bias_activation, half, one = self.bias_activation, self.half, self.one
+        last = len(self.layers) - 1
+        for i, (layer, kind, scale) in enumerate(
+            zip(self.layers, self.kinds, self.scales, strict=True)
+        ):
+            layer.a_prev = a
+            z = layer._buffer("z", n, layer.n_outputs)
+            np.matmul(a, layer._weights, out=z)
+            a = layer._buffer("a", n, layer.n_outputs)
+            bias_activation(z, layer._biases, kind, scale, a)
+            if kind == 1 or kind == 2:
+                np.tanh(a, out=a)
+                if kind == 1 and i < last:  # the output layer's is done by the loss kernel
+                    self.sigmoid_finish(a, half, one)
+            layer.z, layer.a = z, a
+        output = self.layers[-1]
+        loss = self.loss
+        scale = loss._scale(n)
+        delta = self.delta = output._buffer("delta", n, output.n_outputs)
+        total = self.output_kernel(
+            a,
+            t,
+            output.z,
+            self.kinds[-1],
+            self.cast(scale if loss.half else 2.0 * scale),
+            half,
+            one,
+            delta,
+            output.grad_biases,
+        )
+        return float(total) * scale * (0.5 if loss.half else 1.0)
+
+    def backward(self) -> None:
+        """Backpropagate δ^L: every layer's ``grad_weights``, ``grad_biases``, ``last_delta``."""
+        delta, one, layers = self.delta, self.one, self.layers
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            layer.last_delta = delta
+            # BP4: ∂E/∂W = a_prevᵀ · δ (BP3 ∂E/∂b came with δ from the compiled call)
+            np.matmul(layer.a_prev.T, delta, out=layer.grad_weights)
+            if i == 0:
+                return
+            below = layers[i - 1]
+            n = delta.shape[0]
+            # BP2: δ_prev = (δ Wᵀ) ⊙ σ'(z_prev)
+            grad_a = np.matmul(
+                delta, layer._weights.T, out=layer._buffer("grad_input", n, layer.n_inputs)
+            )
+            delta = below._buffer("delta", n, below.n_outputs)
+            self.hidden_delta(
+                grad_a, below.z, below.a, self.kinds[i - 1], one, delta, below.grad_biases
+            )
