@@ -1,10 +1,14 @@
-"""Optional compiled kernels for the optimiser updates (the ``fast`` extra: ``pip install numba``).
+"""Optional compiled kernels for the optimiser updates and the element-wise work of a training
+step (the ``fast`` extra: ``pip install numba``).
 
 NumPy needs two passes over every weight matrix for an SGD step (η·g into a scratch array, then
 w − that), four with momentum and a dozen for Adam; these kernels do the same arithmetic, in
-the same order, in one pass. They are used only when numba is installed and ``MLPKIT_NUMBA``
-is not ``0``; the NumPy paths in :mod:`mlpkit.optimizers` are always available and the tests
-check that both give the same numbers.
+the same order, in one pass. :class:`FusedStep` does the same for backpropagation's element-wise
+parts (bias and activation, the loss and δ^L, δ of the hidden layers and ∂E/∂b), leaving the
+matrix products to NumPy. They are used only when numba is installed and ``MLPKIT_NUMBA`` is
+not ``0``; the NumPy paths (:mod:`mlpkit.layers`, :mod:`mlpkit.losses`,
+:mod:`mlpkit.optimizers`) are the readable reference, always available, and the tests check
+that both give the same numbers.
 """
 
 from __future__ import annotations
@@ -149,8 +153,8 @@ def adam_update(
 
 # ---------------------------------------------------------------------------------------------
 # Fused element-wise work of a training step (the matrix products stay NumPy's BLAS calls).
-# Activation codes: the lecture formulas of mlpkit.activations, written per element.
-_ACTIVATION_CODES = {"Identity": 0, "Sigmoid": 1, "Tanh": 2, "ReLU": 3}
+# Activation codes 0 identity, 1 sigmoid, 2 tanh, 3 ReLU: the formulas of mlpkit.activations,
+# written per element in the same operation order.
 
 
 def _bias_activation(z, b, kind, scale, a):  # pragma: no cover - compiled by numba
@@ -254,34 +258,34 @@ class FusedStep:
     Use :meth:`for_training`, which returns None unless the network and loss are the common
     case: only ``Dense`` layers with biases, built-in identity/sigmoid/tanh/ReLU activations,
     one float dtype, :class:`~mlpkit.losses.SquaredError`. Every layer's ``a_prev``, ``z``,
-    ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up as the NumPy path leaves
-    them (equal up to the rounding of tanh and of the loss sum's order).
+    ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up bit for bit as the NumPy
+    path leaves them (the same operations in the same order, NumPy's own tanh); only the loss
+    value is summed in another order (sequentially here, by a BLAS dot there).
     """
 
     @classmethod
     def for_training(cls, network, loss) -> FusedStep | None:
+        from .activations import Identity, ReLU, Sigmoid, Tanh
         from .layers import Dense
         from .losses import SquaredError
 
+        codes = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}  # exact types: no subclasses
         layers = network.layers
         if type(loss) is not SquaredError or not all(type(layer) is Dense for layer in layers):
             return None
         dtype = layers[0].dtype
         if dtype not in (np.float32, np.float64) or any(
-            layer.dtype != dtype
-            or layer.biases is None
-            or type(layer.activation).__name__ not in _ACTIVATION_CODES
-            or type(layer.activation).__module__ != "mlpkit.activations"
+            layer.dtype != dtype or layer.biases is None or type(layer.activation) not in codes
             for layer in layers
         ):
             return None
         if not _load_fused():
             return None
-        return cls(network, loss, dtype)
+        return cls(network, loss, dtype, [codes[type(layer.activation)] for layer in layers])
 
-    def __init__(self, network, loss, dtype) -> None:
+    def __init__(self, network, loss, dtype, kinds: list[int]) -> None:
         self.layers = list(network.layers)
-        self.kinds = [_ACTIVATION_CODES[type(layer.activation).__name__] for layer in self.layers]
+        self.kinds = kinds
         self.loss = loss
         cast = self.cast = np.dtype(dtype).type
         self.half, self.one = cast(0.5), cast(1.0)
