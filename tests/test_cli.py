@@ -152,11 +152,11 @@ def test_image_folder_train_and_predict(tmp_path):
     assert "model expects 4x5 images" in bad.stderr
 
 
-def test_ctrl_c_stops_after_the_batch_saves_and_exits_130(tmp_path):
-    model = tmp_path / "stopped.mlpk"
+def interrupt_a_long_run(*options) -> tuple[int, str, str]:
+    """Start a 100,000-epoch run, press Ctrl-C once epoch 2 is reported; (code, stdout, stderr)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mlpkit", "train", "--dataset", "xor", "--n-samples", "400",
-         "--hidden", "4", "--epochs", "100000", "--save", str(model)],
+         "--hidden", "4", "--epochs", "100000", *map(str, options)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stderr:
@@ -166,7 +166,13 @@ def test_ctrl_c_stops_after_the_batch_saves_and_exits_130(tmp_path):
         stdout, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
-    assert process.returncode == 130
+    return process.returncode, stdout, stderr
+
+
+def test_ctrl_c_stops_after_the_batch_saves_and_exits_130(tmp_path):
+    model = tmp_path / "stopped.mlpk"
+    code, stdout, stderr = interrupt_a_long_run("--save", model)
+    assert code == 130
     assert "stopping after the current batch" in stderr
     assert "test accuracy" in stdout and "interrupted" in stdout
     assert model.is_file()
@@ -175,20 +181,8 @@ def test_ctrl_c_stops_after_the_batch_saves_and_exits_130(tmp_path):
 
 def test_ctrl_c_with_checkpoint_reports_saves_and_says_how_to_resume(tmp_path):
     model, folder = tmp_path / "stopped.mlpk", tmp_path / "ckpt"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlpkit", "train", "--dataset", "xor", "--n-samples", "400",
-         "--hidden", "4", "--epochs", "100000", "--save", str(model),
-         "--checkpoint", str(folder)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        for line in process.stderr:
-            if line.startswith("epoch 2/"):
-                break
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        process.kill()
-    assert process.returncode == 130
+    code, stdout, stderr = interrupt_a_long_run("--save", model, "--checkpoint", folder)
+    assert code == 130
     assert "test accuracy" in stdout  # the report of what was trained
     assert f"resume with --checkpoint {folder} --resume" in stderr
     assert model.is_file() and (folder / "checkpoint.mlpk").is_file()

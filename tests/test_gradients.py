@@ -9,7 +9,6 @@ mask; integer class labels for cross-entropy. The same cases against PyTorch aut
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -26,28 +25,14 @@ from mlpkit import (
     check_gradients,
 )
 from mlpkit.gradcheck import central_differences
+from pairings import (
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    PROBABILITY_OUTPUTS,
+    VALID_PAIRS,
+)
 
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
-LOSSES: dict[str, Callable[[], mk.Loss]] = {
-    "half_squared_mean": lambda: SquaredError(),
-    "half_squared_sum": lambda: SquaredError(reduction="sum"),
-    "squared_mean": lambda: SquaredError(half=False),
-    "squared_sum": lambda: SquaredError(half=False, reduction="sum"),
-    "absolute_mean": lambda: AbsoluteError(),
-    "absolute_sum": lambda: AbsoluteError(reduction="sum"),
-    "binary_cross_entropy_mean": lambda: BinaryCrossEntropy(),
-    "binary_cross_entropy_sum": lambda: BinaryCrossEntropy(reduction="sum"),
-    "cross_entropy_mean": lambda: CrossEntropy(),
-    "cross_entropy_sum": lambda: CrossEntropy(reduction="sum"),
-}
-PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
-VALID_PAIRS = [
-    (activation, loss)
-    for activation in OUTPUT_ACTIVATIONS
-    for loss in LOSSES
-    if "cross_entropy" not in loss or activation in PROBABILITY_OUTPUTS
-]
 KINKED = ("relu", "leaky_relu")
 TOLERANCE = 1e-6  # worst relative error between backprop and finite differences
 N_INPUTS, N_HIDDEN, N_OUTPUTS, N_SAMPLES = 3, 4, 3, 5

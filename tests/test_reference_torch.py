@@ -14,32 +14,13 @@ import pytest
 
 import mlpkit as mk
 from mlpkit import AbsoluteError, BinaryCrossEntropy, CrossEntropy, Dense, Network, SquaredError
+from pairings import HIDDEN_ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, VALID_PAIRS
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 pytestmark = pytest.mark.torch
 
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
-LOSSES = {
-    "half_squared_mean": lambda: SquaredError(),
-    "half_squared_sum": lambda: SquaredError(reduction="sum"),
-    "squared_mean": lambda: SquaredError(half=False),
-    "squared_sum": lambda: SquaredError(half=False, reduction="sum"),
-    "absolute_mean": lambda: AbsoluteError(),
-    "absolute_sum": lambda: AbsoluteError(reduction="sum"),
-    "binary_cross_entropy_mean": lambda: BinaryCrossEntropy(),
-    "binary_cross_entropy_sum": lambda: BinaryCrossEntropy(reduction="sum"),
-    "cross_entropy_mean": lambda: CrossEntropy(),
-    "cross_entropy_sum": lambda: CrossEntropy(reduction="sum"),
-}
-VALID_PAIRS = [
-    (activation, loss)
-    for activation in OUTPUT_ACTIVATIONS
-    for loss in LOSSES
-    if "cross_entropy" not in loss or activation in ("sigmoid", "softmax")
-]
 RTOL, ATOL = 1e-10, 1e-13
 
 
