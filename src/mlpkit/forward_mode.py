@@ -46,13 +46,7 @@ def _prepare(network: Network, X, T, loss: str | Loss) -> tuple[np.ndarray, np.n
     if not isinstance(network, Network):
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
     loss = get_loss(loss)
-    x = network.check_input(X)
-    t = loss.targets(T, network.n_outputs, network.dtype)
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"X and T must have the same number of samples, got {x.shape[0]} and {t.shape[0]}"
-        )
-    return x, t, loss
+    return (*network.check_batch(X, T, loss), loss)
 
 
 def _jvp(layer: Dense, z: np.ndarray, a: np.ndarray, tangent: np.ndarray) -> np.ndarray:

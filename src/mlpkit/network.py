@@ -120,6 +120,17 @@ class Network:
                 # Error propagation (BP2): δ^l = (δ^(l+1) W^(l+1)ᵀ) ⊙ σ'(z^l)
                 delta = self.layers[i - 1].delta(grad_a_prev)
 
+    def check_batch(self, X, T, loss: Loss) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs (n_samples, n_inputs) and targets (n_samples, n_outputs) of one batch as
+        arrays of the network's dtype, with matching sample counts."""
+        x = self.check_input(X)
+        t = loss.targets(T, self.n_outputs, self.dtype)
+        if t.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"X and T must have the same number of samples, got {x.shape[0]} and {t.shape[0]}"
+            )
+        return x, t
+
     def backprop(self, X, T, loss: str | Loss = "squared_error", training: bool = False) -> float:
         """One forward pass, the loss value E, one backward pass; returns E.
 
@@ -130,12 +141,8 @@ class Network:
         loss : str or Loss
         """
         loss = get_loss(loss)
-        a = self.forward(X, training=training)
-        t = loss.targets(T, self.n_outputs, self.dtype)
-        if t.shape[0] != a.shape[0]:
-            raise ValueError(
-                f"X and T must have the same number of samples, got {a.shape[0]} and {t.shape[0]}"
-            )
+        x, t = self.check_batch(X, T, loss)
+        a = self.forward(x, training=training)
         value = loss.value(a, t)
         out = self.output_layer
         self.backward(loss.output_delta(out.activation, out.z, a, t))

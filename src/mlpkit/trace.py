@@ -274,12 +274,7 @@ def trace_step(
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
     loss = get_loss(loss)
     optimizer = get_optimizer(optimizer)
-    x = network.check_input(X)
-    t = loss.targets(T, network.n_outputs, network.dtype)
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"X and T must have the same number of samples, got {x.shape[0]} and {t.shape[0]}"
-        )
+    x, t = network.check_batch(X, T, loss)
     a = network.forward(x)
     value = loss.value(a, t)
     out = network.output_layer
