@@ -298,16 +298,21 @@ def test_train_records_accuracy_like_accuracy_from_outputs():
 # -- the optional compiled Adam kernel == the NumPy path -------------------------------------
 
 
+def random_parameters_and_gradients(rng, dtype):
+    """A weight matrix, a bias vector and a small matrix, and 3 steps' gradients for them."""
+    shapes = [(300, 250), (250,), (7, 3)]
+    start = [rng.normal(size=s).astype(dtype) for s in shapes]
+    grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
+    return start, grads
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):
     from mlpkit import _numba
 
     if not _numba.available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
-    rng = np.random.default_rng(9)
-    shapes = [(300, 250), (250,), (7, 3)]
-    start = [rng.normal(size=s).astype(dtype) for s in shapes]
-    grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
+    start, grads = random_parameters_and_gradients(np.random.default_rng(9), dtype)
     results = []
     for use_kernel in (True, False):
         if not use_kernel:
@@ -343,10 +348,7 @@ def test_compiled_sgd_matches_the_numpy_path(monkeypatch, dtype, momentum, neste
 
     if not _numba.available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
-    rng = np.random.default_rng(11)
-    shapes = [(300, 250), (250,), (7, 3)]
-    start = [rng.normal(size=s).astype(dtype) for s in shapes]
-    grads = [[rng.normal(size=s).astype(dtype) for s in shapes] for _ in range(3)]
+    start, grads = random_parameters_and_gradients(np.random.default_rng(11), dtype)
     results = []
     for use_kernel in (True, False):
         if not use_kernel:
