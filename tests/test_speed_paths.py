@@ -496,11 +496,103 @@ def test_fused_step_trains_like_the_numpy_path(monkeypatch, dtype, hidden, outpu
     np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+def _train_both_ways(monkeypatch, make_net, make_optimizer, x, t, loss, **kwargs):
+    """Train twice from the same start (new network, new optimiser), with and without the fused
+    step; per run: the weights, the history's loss and accuracy, every layer's training
+    arrays."""
+    from mlpkit import _numba
+
+    results = []
+    for fused in (True, False):
+        if not fused:
+            _without_fused_step(monkeypatch)
+        net = make_net()
+        assert (_numba.FusedStep.for_training(net, loss) is not None) == fused
+        history = train(net, x, t, loss=loss, optimizer=make_optimizer(), **kwargs)
+        state = [
+            (la.a_prev, la.z, la.a, la.last_delta, la.grad_weights, la.grad_biases)
+            for la in net.layers
+        ]
+        results.append((net.get_weights(), history.loss, history.accuracy, state))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh", "identity"])
+def test_fused_softmax_cross_entropy_trains_like_the_numpy_path(monkeypatch, dtype, hidden):
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(61, 7)).astype(dtype)
+    labels = rng.integers(0, 4, size=61)
+    results = _train_both_ways(
+        monkeypatch,
+        lambda: mlp([7, 9, 6, 4], activation=hidden, output_activation="softmax", seed=2,
+                    dtype=dtype),
+        lambda: Adam(0.01), x, labels, CrossEntropy(), epochs=3, batch_size=16, seed=3,
+    )
+    (w_fast, loss_fast, acc_fast, state_fast), (w_plain, loss_plain, acc_plain, state_plain) = (
+        results
+    )
+    # one-hot targets: the same operations in the same order (NumPy's exp and row sums)
+    for a, b in zip(w_fast, w_plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for fast, plain in zip(state_fast, state_plain, strict=True):
+        for a, b in zip(fast, plain, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+    assert acc_fast == acc_plain
+    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_fused_cross_entropy_with_soft_targets_agrees_to_rounding(monkeypatch):
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(40, 5))
+    t = rng.random((40, 3))
+    t /= t.sum(axis=1, keepdims=True)
+    (w_fast, loss_fast, _, _), (w_plain, loss_plain, _, _) = _train_both_ways(
+        monkeypatch,
+        lambda: mlp([5, 6, 3], activation="relu", output_activation="softmax", seed=1,
+                    dtype=np.float64),
+        lambda: SGD(0.05, momentum=0.9), x, t, CrossEntropy(reduction="sum"), epochs=4,
+        batch_size=8, seed=0,
+    )
+    for a, b in zip(w_fast, w_plain, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-10)
+
+
+def test_fused_cross_entropy_diverges_like_the_numpy_path(monkeypatch):
+    from mlpkit import TrainingDivergedError
+
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    x = np.array([[1.0, 2.0], [3.0, np.float32(3e38)]], dtype=np.float32)
+    outcomes = []
+    for fused in (True, False):
+        if not fused:
+            _without_fused_step(monkeypatch)
+        net = mlp([2, 3, 2], activation="relu", output_activation="softmax", seed=1)
+        with pytest.raises(TrainingDivergedError) as info:
+            train(net, x, np.array([0, 1]), loss="cross_entropy", optimizer=SGD(1e30),
+                  epochs=3, batch_size=None)
+        outcomes.append((str(info.value), net.get_weights()))
+    (msg_fast, w_fast), (msg_plain, w_plain) = outcomes
+    assert msg_fast == msg_plain
+    for a, b in zip(w_fast, w_plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     "make",
     [
         lambda: (mlp([4, 3, 2], dropout=0.5, seed=0), SquaredError()),
-        lambda: (mlp([4, 3, 2], output_activation="softmax", seed=0), CrossEntropy()),
+        lambda: (mlp([4, 3, 2], output_activation="softmax", seed=0), SquaredError()),
+        lambda: (mlp([4, 3, 2], output_activation="sigmoid", seed=0), CrossEntropy()),
+        lambda: (mlp([4, 3, 2], activation="softmax", output_activation="softmax"),
+                 CrossEntropy()),
         lambda: (mlp([4, 3, 2], activation="leaky_relu", seed=0), SquaredError()),
         lambda: (mlp([4, 3, 2], bias=False, seed=0), SquaredError()),
         lambda: (mlp([4, 3, 2], seed=0), BinaryCrossEntropy()),

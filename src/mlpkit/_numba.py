@@ -222,6 +222,46 @@ def _squared_error_output(a, t, z, kind, scale, half, one, delta, grad_b):  # pr
     return total
 
 
+def _bias_softmax_shift(z, b, a):  # pragma: no cover - compiled by numba
+    # z += b and a = z − max_k z_k row by row (the first pass of Softmax.value; the maximum
+    # propagates NaN as np.maximum.reduce does); NumPy's exp and row sums follow.
+    n, m = z.shape
+    for i in range(n):
+        top = z[i, 0] + b[0]
+        z[i, 0] = top
+        for j in range(1, m):
+            v = z[i, j] + b[j]
+            z[i, j] = v
+            if v > top or v != v:
+                top = v
+        for j in range(m):
+            a[i, j] = z[i, j] - top
+
+
+def _cross_entropy_output(a, sums, t, scale, low, high, delta, grad_b):  # pragma: no cover
+    # A softmax output's a = e^(z − max) / Σ e^(z − max) (the row sums ``sums`` come from
+    # NumPy, as in Softmax.value), Σ t ln clip(a) (in float64; a t of 0 adds nothing) and
+    # δ^L = (a Σ_j t_j − t) · scale (CrossEntropy._canonical_delta) in one pass; ∂E/∂b only
+    # when the sum is finite.
+    n, m = a.shape
+    total = 0.0
+    for i in range(n):
+        t_sum = t[i, 0]
+        for j in range(1, m):
+            t_sum += t[i, j]
+        s = sums[i]
+        for j in range(m):
+            p = a[i, j] / s
+            a[i, j] = p
+            t_j = t[i, j]
+            if t_j != 0:
+                total += t_j * np.log(low if p < low else (high if p > high else p))
+            delta[i, j] = (p * t_sum - t_j) * scale
+    if np.isfinite(total):
+        _column_sums_c(delta, grad_b)
+    return total
+
+
 def _hidden_delta(grad_a, z, a, kind, one, delta, grad_b):  # pragma: no cover - numba
     # δ = (δ_next Wᵀ) ⊙ σ'(z) and ∂E/∂b = Σ δ, one call
     n, m = a.shape
@@ -247,54 +287,73 @@ def _load_fused() -> dict:
         kernels["sigmoid_finish"] = jit(_sigmoid_finish)
         kernels["squared_error_output"] = jit(_squared_error_output)
         kernels["hidden_delta"] = jit(_hidden_delta)
+        kernels["bias_softmax_shift"] = jit(_bias_softmax_shift)
+        kernels["cross_entropy_output"] = jit(_cross_entropy_output)
     return kernels
 
 
 class FusedStep:
-    """Forward pass, ½ squared error and backward pass of a batch with the element-wise work
-    fused into one compiled call per layer (bias + activation; δ + ∂E/∂b; at the output also
-    the loss); the matrix products are the same NumPy calls as in :class:`~mlpkit.layers.Dense`.
+    """Forward pass, loss and backward pass of a batch with the element-wise work fused into
+    one compiled call per layer (bias + activation; δ + ∂E/∂b; at the output also the loss);
+    the matrix products are the same NumPy calls as in :class:`~mlpkit.layers.Dense`.
 
     Use :meth:`for_training`, which returns None unless the network and loss are the common
     case: only ``Dense`` layers with biases, built-in identity/sigmoid/tanh/ReLU activations,
-    one float dtype, :class:`~mlpkit.losses.SquaredError`. Every layer's ``a_prev``, ``z``,
-    ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up bit for bit as the NumPy
-    path leaves them (the same operations in the same order, NumPy's own tanh); only the loss
-    value is summed in another order (sequentially here, by a BLAS dot there).
+    one float dtype, and either :class:`~mlpkit.losses.SquaredError` (any of those output
+    activations) or :class:`~mlpkit.losses.CrossEntropy` on a softmax output. Every layer's
+    ``a_prev``, ``z``, ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up bit
+    for bit as the NumPy path leaves them (the same operations in the same order, NumPy's own
+    tanh, exp and softmax row sums); only the loss value is summed in another order
+    (sequentially here, by a BLAS dot there), and with soft cross-entropy targets Σ_j t_j too
+    (exact for one-hot targets, where it is 1).
     """
+
+    SOFTMAX = 4  # activation code of a softmax output layer
 
     @classmethod
     def for_training(cls, network, loss) -> FusedStep | None:
-        from .activations import Identity, ReLU, Sigmoid, Tanh
+        from .activations import Identity, ReLU, Sigmoid, Softmax, Tanh
         from .layers import Dense
-        from .losses import SquaredError
+        from .losses import CrossEntropy, SquaredError
 
         codes = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}  # exact types: no subclasses
         layers = network.layers
-        if type(loss) is not SquaredError or not all(type(layer) is Dense for layer in layers):
+        if not layers or not all(type(layer) is Dense for layer in layers):
+            return None
+        output_codes = codes
+        if type(loss) is CrossEntropy:
+            output_codes = {Softmax: cls.SOFTMAX}
+        elif type(loss) is not SquaredError:
             return None
         dtype = layers[0].dtype
         if dtype not in (np.float32, np.float64) or any(
-            layer.dtype != dtype or layer.biases is None or type(layer.activation) not in codes
-            for layer in layers
+            layer.dtype != dtype or layer.biases is None for layer in layers
         ):
             return None
-        if not _load_fused():
+        kinds = [codes.get(type(layer.activation)) for layer in layers[:-1]]
+        kinds.append(output_codes.get(type(layers[-1].activation)))
+        if None in kinds or not _load_fused():
             return None
-        return cls(network, loss, dtype, [codes[type(layer.activation)] for layer in layers])
+        return cls(network, loss, dtype, kinds)
 
     def __init__(self, network, loss, dtype, kinds: list[int]) -> None:
+        from .losses import _clip_bounds
+
         self.layers = list(network.layers)
         self.kinds = kinds
         self.loss = loss
         cast = self.cast = np.dtype(dtype).type
         self.half, self.one = cast(0.5), cast(1.0)
+        self.clip = tuple(cast(bound) for bound in _clip_bounds(np.dtype(dtype)))
         self.bias_activation = _kernels["bias_activation"]
         self.sigmoid_finish = _kernels["sigmoid_finish"]
         # what _bias_activation multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
         self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]
         self.output_kernel = _kernels["squared_error_output"]
+        self.softmax_shift = _kernels["bias_softmax_shift"]
+        self.cross_entropy_kernel = _kernels["cross_entropy_output"]
         self.hidden_delta = _kernels["hidden_delta"]
+        self._sums: np.ndarray | None = None
 
     def forward_loss(self, x: np.ndarray, t: np.ndarray) -> float:
         """Forward pass of batch ``x`` (n, n_inputs) and the loss against ``t`` (n, n_outputs);
@@ -310,16 +369,29 @@ class FusedStep:
             z = layer._buffer("z", n, layer.n_outputs)
             np.matmul(a, layer._weights, out=z)
             a = layer._buffer("a", n, layer.n_outputs)
-            bias_activation(z, layer._biases, kind, scale, a)
-            if kind == 1 or kind == 2:
-                np.tanh(a, out=a)
-                if kind == 1 and i < last:  # the output layer's is done by the loss kernel
-                    self.sigmoid_finish(a, half, one)
+            if kind == self.SOFTMAX:
+                self.softmax_shift(z, layer._biases, a)
+                np.exp(a, out=a)
+            else:
+                bias_activation(z, layer._biases, kind, scale, a)
+                if kind == 1 or kind == 2:
+                    np.tanh(a, out=a)
+                    if kind == 1 and i < last:  # the output layer's is done by the loss kernel
+                        self.sigmoid_finish(a, half, one)
             layer.z, layer.a = z, a
         output = self.layers[-1]
         loss = self.loss
         scale = loss._scale(n)
         delta = self.delta = output._buffer("delta", n, output.n_outputs)
+        if self.kinds[-1] == self.SOFTMAX:
+            sums = self._sums
+            if sums is None or sums.shape[0] < n:
+                sums = self._sums = np.empty(n, dtype=a.dtype)
+            np.add.reduce(a, axis=1, out=sums[:n])
+            total = self.cross_entropy_kernel(
+                a, sums, t, self.cast(scale), *self.clip, delta, output.grad_biases
+            )
+            return -float(total) * scale
         total = self.output_kernel(
             a,
             t,
