@@ -437,6 +437,31 @@ def compare(cfg: Config, data, frameworks: list[str], epochs: int, seed: int) ->
     return results
 
 
+def accuracy_over_seeds(cfg: Config, data, epochs: int, seeds: list[int]) -> dict:
+    """Test accuracy of mlpkit and PyTorch after ``epochs`` epochs, from each seed (same
+    initial weights and batch order for both, as in :func:`compare`; not timed): the two
+    lists, their means and the mean paired difference mlpkit − PyTorch with its standard
+    error. One run's difference mixes a systematic gap with the epoch-to-epoch swing of
+    either framework; over seeds the swing averages out."""
+    accuracies: dict[str, list[float]] = {"mlpkit": [], "pytorch": []}
+    for seed in seeds:
+        for framework in accuracies:
+            run = RUNNERS[framework](cfg, data, seed)
+            for _ in range(epochs):
+                run.epoch()
+            accuracies[framework].append(run.accuracy())
+    differences = [m - p for m, p in zip(accuracies["mlpkit"], accuracies["pytorch"], strict=True)]
+    spread = statistics.stdev(differences) / math.sqrt(len(seeds)) if len(seeds) > 1 else math.nan
+    return {
+        "seeds": seeds,
+        **accuracies,
+        "mean_mlpkit": statistics.fmean(accuracies["mlpkit"]),
+        "mean_pytorch": statistics.fmean(accuracies["pytorch"]),
+        "mean_difference": statistics.fmean(differences),
+        "standard_error": spread,
+    }
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -501,6 +526,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="default: $MLPKIT_DATA")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", default=None, help="also write the raw results here")
+    parser.add_argument(
+        "--accuracy-seeds",
+        type=int,
+        default=0,
+        metavar="K",
+        help="afterwards, train mlpkit and PyTorch from K more seeds (untimed) and report the "
+        "mean test accuracies and their mean difference (default 0: skip)",
+    )
+    parser.add_argument(
+        "--accuracy-configs",
+        nargs="+",
+        default=["C1"],
+        choices=list(CONFIGS),
+        help="configurations for --accuracy-seeds (default C1)",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (one warm-up epoch and one timed)")
@@ -574,9 +614,27 @@ def main(argv: list[str] | None = None) -> int:
         for framework in RUNNERS:
             if r[framework]["note"] and r[framework]["note"] != "not run":
                 print(f"# {r['config']} {framework}: {r[framework]['note']}")
+    over_seeds = {}
+    if args.accuracy_seeds > 0 and {"mlpkit", "pytorch"} <= set(args.frameworks):
+        seeds = list(range(args.seed + 1, args.seed + 1 + args.accuracy_seeds))
+        print(f"\n# test accuracy after {args.epochs} epochs from seeds {seeds}, mlpkit/PyTorch")
+        for name in args.accuracy_configs:
+            result = over_seeds[name] = accuracy_over_seeds(
+                CONFIGS[name], data, args.epochs, seeds
+            )
+            print(
+                f"# {name}: mlpkit {[round(100 * a, 2) for a in result['mlpkit']]} "
+                f"mean {100 * result['mean_mlpkit']:.2f}; PyTorch "
+                f"{[round(100 * a, 2) for a in result['pytorch']]} mean "
+                f"{100 * result['mean_pytorch']:.2f}; mean difference "
+                f"{100 * result['mean_difference']:+.2f} ± {100 * result['standard_error']:.2f} "
+                "points (standard error)",
+                flush=True,
+            )
     if args.json:
         meta = {"gflops": gflops, "blas": blas, "versions": versions, "epochs": args.epochs}
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=str))
+        document = {"meta": meta, "rows": rows, "accuracy_over_seeds": over_seeds}
+        Path(args.json).write_text(json.dumps(document, indent=1, default=str))
     return 0
 
 
