@@ -441,61 +441,6 @@ def _fused_available() -> bool:
     return _numba.available()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    ("hidden", "output", "loss"),
-    [
-        ("sigmoid", "sigmoid", SquaredError()),
-        ("tanh", "identity", SquaredError(half=False, reduction="sum")),
-        ("relu", "sigmoid", SquaredError(reduction="sum")),
-        ("identity", "tanh", SquaredError(half=False)),
-        ("relu", "relu", SquaredError()),
-    ],
-)
-def test_fused_step_trains_like_the_numpy_path(monkeypatch, dtype, hidden, output, loss):
-    from mlpkit import _numba
-
-    if not _fused_available():
-        pytest.skip("numba is not installed (optional 'fast' extra)")
-    rng = np.random.default_rng(21)
-    x = rng.normal(size=(53, 6)).astype(dtype)
-    t = rng.random((53, 3)).astype(dtype)
-    results = []
-    for fused in (True, False):
-        if not fused:
-            _without_fused_step(monkeypatch)
-        net = mlp([6, 8, 5, 3], activation=hidden, output_activation=output, seed=4, dtype=dtype)
-        assert (_numba.FusedStep.for_training(net, loss) is not None) == fused
-        history = train(
-            net, x, t, loss=loss, optimizer=SGD(0.05, momentum=0.5), epochs=3, batch_size=10, seed=7
-        )
-        layers = net.layers
-        results.append(
-            (
-                net.get_weights(),
-                history.loss,
-                history.accuracy,
-                [
-                    (la.a_prev, la.z, la.a, la.last_delta, la.grad_weights, la.grad_biases)
-                    for la in layers
-                ],
-            )
-        )
-    (w_fast, loss_fast, acc_fast, state_fast), (w_plain, loss_plain, acc_plain, state_plain) = (
-        results
-    )
-    # the same operations in the same order (NumPy's tanh and products in both): bit for bit
-    for a, b in zip(w_fast, w_plain, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for fast, plain in zip(state_fast, state_plain, strict=True):
-        for a, b in zip(fast, plain, strict=True):
-            assert a.dtype == dtype
-            np.testing.assert_array_equal(a, b)
-    assert acc_fast == acc_plain
-    # only the loss sum's order differs (sequential here, the BLAS dot there)
-    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
-
-
 def _train_both_ways(monkeypatch, make_net, make_optimizer, x, t, loss, **kwargs):
     """Train twice from the same start (new network, new optimiser), with and without the fused
     step; per run: the weights, the history's loss and accuracy, every layer's training
@@ -517,6 +462,49 @@ def _train_both_ways(monkeypatch, make_net, make_optimizer, x, t, loss, **kwargs
     return results
 
 
+def _assert_same_training(results, dtype) -> None:
+    """The weights, accuracies and every training array bit for bit (the same operations in the
+    same order: NumPy's products, tanh, exp and softmax row sums in both); the loss values to
+    rounding (summed sequentially in the fused step, by a BLAS dot in the NumPy path)."""
+    (w_fast, loss_fast, acc_fast, state_fast), (w_plain, loss_plain, acc_plain, state_plain) = (
+        results
+    )
+    for a, b in zip(w_fast, w_plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for fast, plain in zip(state_fast, state_plain, strict=True):
+        for a, b in zip(fast, plain, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+    assert acc_fast == acc_plain
+    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss"),
+    [
+        ("sigmoid", "sigmoid", SquaredError()),
+        ("tanh", "identity", SquaredError(half=False, reduction="sum")),
+        ("relu", "sigmoid", SquaredError(reduction="sum")),
+        ("identity", "tanh", SquaredError(half=False)),
+        ("relu", "relu", SquaredError()),
+    ],
+)
+def test_fused_step_trains_like_the_numpy_path(monkeypatch, dtype, hidden, output, loss):
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=(53, 6)).astype(dtype)
+    t = rng.random((53, 3)).astype(dtype)
+    results = _train_both_ways(
+        monkeypatch,
+        lambda: mlp([6, 8, 5, 3], activation=hidden, output_activation=output, seed=4,
+                    dtype=dtype),
+        lambda: SGD(0.05, momentum=0.5), x, t, loss, epochs=3, batch_size=10, seed=7,
+    )
+    _assert_same_training(results, dtype)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh", "identity"])
 def test_fused_softmax_cross_entropy_trains_like_the_numpy_path(monkeypatch, dtype, hidden):
@@ -531,18 +519,7 @@ def test_fused_softmax_cross_entropy_trains_like_the_numpy_path(monkeypatch, dty
                     dtype=dtype),
         lambda: Adam(0.01), x, labels, CrossEntropy(), epochs=3, batch_size=16, seed=3,
     )
-    (w_fast, loss_fast, acc_fast, state_fast), (w_plain, loss_plain, acc_plain, state_plain) = (
-        results
-    )
-    # one-hot targets: the same operations in the same order (NumPy's exp and row sums)
-    for a, b in zip(w_fast, w_plain, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for fast, plain in zip(state_fast, state_plain, strict=True):
-        for a, b in zip(fast, plain, strict=True):
-            assert a.dtype == dtype
-            np.testing.assert_array_equal(a, b)
-    assert acc_fast == acc_plain
-    np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    _assert_same_training(results, dtype)  # one-hot targets: bit for bit
 
 
 def test_fused_cross_entropy_with_soft_targets_agrees_to_rounding(monkeypatch):
@@ -550,8 +527,7 @@ def test_fused_cross_entropy_with_soft_targets_agrees_to_rounding(monkeypatch):
         pytest.skip("numba is not installed (optional 'fast' extra)")
     rng = np.random.default_rng(8)
     x = rng.normal(size=(40, 5))
-    t = rng.random((40, 3))
-    t /= t.sum(axis=1, keepdims=True)
+    t = rng.random((40, 3))  # rows summing to 0.1-3: δ^L = a Σ_j t_j − t, not a − t
     (w_fast, loss_fast, _, _), (w_plain, loss_plain, _, _) = _train_both_ways(
         monkeypatch,
         lambda: mlp([5, 6, 3], activation="relu", output_activation="softmax", seed=1,
@@ -562,6 +538,25 @@ def test_fused_cross_entropy_with_soft_targets_agrees_to_rounding(monkeypatch):
     for a, b in zip(w_fast, w_plain, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-10)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 2, 3])  # where the row maximum starts, in between, last
+def test_fused_softmax_of_rows_with_nan_or_inf_equals_numpy(bad, where):
+    from mlpkit import _numba
+
+    if not _fused_available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    net = mlp([3, 4], activation="softmax", seed=0)
+    step = _numba.FusedStep.for_training(net, CrossEntropy())
+    layer = net.layers[0]
+    layer._biases[...] = 0.5
+    layer._biases[where] = bad
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = Softmax().value(x @ layer._weights + layer._biases)
+        step.forward_loss(x, np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 0]])
+    np.testing.assert_array_equal(layer.a, expected)
 
 
 def test_fused_cross_entropy_diverges_like_the_numpy_path(monkeypatch):

@@ -223,8 +223,9 @@ def _squared_error_output(a, t, z, kind, scale, half, one, delta, grad_b):  # pr
 
 
 def _bias_softmax_shift(z, b, a):  # pragma: no cover - compiled by numba
-    # z += b and a = z − max_k z_k row by row (the first pass of Softmax.value; the maximum
-    # propagates NaN as np.maximum.reduce does); NumPy's exp and row sums follow.
+    # z += b and a = z − max_k z_k row by row (the first pass of Softmax.value); NumPy's exp
+    # and row sums follow. A NaN that this maximum skips (np.maximum.reduce would return it)
+    # still makes the row's sum NaN, so the softmax row is all NaN either way.
     n, m = z.shape
     for i in range(n):
         top = z[i, 0] + b[0]
@@ -232,7 +233,7 @@ def _bias_softmax_shift(z, b, a):  # pragma: no cover - compiled by numba
         for j in range(1, m):
             v = z[i, j] + b[j]
             z[i, j] = v
-            if v > top or v != v:
+            if v > top:
                 top = v
         for j in range(m):
             a[i, j] = z[i, j] - top
