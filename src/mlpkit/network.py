@@ -124,12 +124,18 @@ class Network:
         """Inputs (n_samples, n_inputs) and targets (n_samples, n_outputs) of one batch as
         arrays of the network's dtype, with matching sample counts."""
         x = self.check_input(X)
+        return x, self.check_targets(T, loss, x.shape[0])
+
+    def check_targets(self, T, loss: Loss, n_samples: int, context: str = "") -> np.ndarray:
+        """Targets ``T`` as a (n_samples, n_outputs) array of the network's dtype (class labels
+        one-hot encoded by ``loss``); ``context`` prefixes the error message."""
         t = loss.targets(T, self.n_outputs, self.dtype)
-        if t.shape[0] != x.shape[0]:
+        if t.shape[0] != n_samples:
             raise ValueError(
-                f"X and T must have the same number of samples, got {x.shape[0]} and {t.shape[0]}"
+                f"{context}X and T must have the same number of samples, got {n_samples} and "
+                f"{t.shape[0]}"
             )
-        return x, t
+        return t
 
     def backprop(self, X, T, loss: str | Loss = "squared_error", training: bool = False) -> float:
         """One forward pass, the loss value E, one backward pass; returns E.

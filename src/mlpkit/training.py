@@ -41,12 +41,7 @@ def _check_data(network: Network, loss: Loss, X, T,
     norm2 = float(np.vdot(x, x))
     if not math.isfinite(norm2) and not finite(x):
         raise ValueError(f"{what}: X contains NaN or infinite values")
-    t = loss.targets(T, network.n_outputs, network.dtype)
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"{what}: X and T must have the same number of samples, got {x.shape[0]} and "
-            f"{t.shape[0]}"
-        )
+    t = network.check_targets(T, loss, x.shape[0], f"{what}: ")
     if not finite(t):
         raise ValueError(f"{what}: T contains NaN or infinite values")
     return x, t, norm2
