@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpkit.forward_mode import operation_counts
+from mlpkit.lectures.forward_mode import operation_counts
 
 
 def main(argv=None) -> int:

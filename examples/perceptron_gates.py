@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from mlpkit.perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
+from mlpkit.lectures.perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 TABLES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "nand": [1, 1, 1, 0], "xor": [0, 1, 1, 0]}

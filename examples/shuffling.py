@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 import mlpkit
+from mlpkit.data.preprocessing import Standardizer
 from mlpkit.datasets import parabola_vs_random
-from mlpkit.preprocessing import Standardizer
 
 LAYOUT = {"x_range": (0.0, 100.0), "y_range": (0.0, 10_000.0)}
 

@@ -1,12 +1,12 @@
-"""Fuzz target for the CSV reader (mlpkit.csvdata.load_csv): any bytes must either load or raise
-ValueError (UnicodeDecodeError is one) with a located message."""
+"""Fuzz target for the CSV reader (mlpkit.data.csvdata.load_csv): any bytes must either load or
+raise ValueError (UnicodeDecodeError is one) with a located message."""
 
 from __future__ import annotations
 
 import atheris
 
 with atheris.instrument_imports():
-    from mlpkit.csvdata import load_csv
+    from mlpkit.data.csvdata import load_csv
 
 from _common import run, via_file
 

@@ -1,4 +1,4 @@
-"""Fuzz target for the IDX reader (mlpkit.idx.read_idx), raw and gzipped: any bytes must either
+"""Fuzz target for the IDX reader (mlpkit.data.idx.read_idx), raw and gzipped: any bytes must either
 parse or raise IDXFormatError."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import struct
 import atheris
 
 with atheris.instrument_imports():
-    from mlpkit.idx import IDXFormatError, read_idx
+    from mlpkit.data.idx import IDXFormatError, read_idx
 
 from _common import run, via_file
 

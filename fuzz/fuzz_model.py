@@ -1,5 +1,5 @@
-"""Fuzz target for the model-file loader (mlpkit.io.decode): any bytes must either load or
-raise ModelFileError."""
+"""Fuzz target for the model-file loader (mlpkit.io.model_file.decode): any bytes must either
+load or raise ModelFileError."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ with atheris.instrument_imports():
     import numpy as np
 
     import mlpkit
-    from mlpkit import io
+    from mlpkit.io import model_file as io
 
 from _common import run
 

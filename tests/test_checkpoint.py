@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 
 import mlpkit
-from mlpkit import io
-from mlpkit.checkpoint import (
+from mlpkit.io import model_file as io
+from mlpkit.training.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
     CheckpointFolder,
     CheckpointLockedError,
     CheckpointMismatchError,
 )
-from mlpkit.training import TrainingDivergedError, train
+from mlpkit.training.loop import TrainingDivergedError, train
 
 SRC = str(Path(mlpkit.__file__).resolve().parents[1])
 
@@ -284,8 +284,8 @@ CHILD = textwrap.dedent(
     import sys
     import numpy as np
     import mlpkit
-    from mlpkit.checkpoint import TrainingInterrupted
-    from mlpkit.training import train
+    from mlpkit.training.checkpoint import TrainingInterrupted
+    from mlpkit.training.loop import train
 
     folder, out, every = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Tests of mlpkit.csvdata: loading numeric CSV files, choosing the target column, and the
+"""Tests of mlpkit.data.csvdata: loading numeric CSV files, choosing the target column, and the
 errors that name the line and column of a bad value.
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpkit.csvdata import load_csv
+from mlpkit.data.csvdata import load_csv
 
 
 def write_csv(tmp_path: Path, text: str) -> Path:

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from mlpkit import datasets
+from mlpkit.data.idx import IDXFormatError, write_idx
 from mlpkit.datasets import (
     FASHION_MNIST_CLASSES,
     DatasetChecksumError,
@@ -31,7 +32,6 @@ from mlpkit.datasets import (
     load_fashion_mnist,
     load_mnist,
 )
-from mlpkit.idx import IDXFormatError, write_idx
 
 REAL_DATA = os.environ.get("MLPKIT_DATA")
 STEMS = datasets.IDX_STEMS

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlpkit import Dense, Dropout, Network, mlp
-from mlpkit.forward_mode import (
+from mlpkit.lectures.forward_mode import (
     OperationCounter,
     backprop_gradients,
     forward_mode_gradients,
@@ -40,7 +40,7 @@ def test_forward_mode_equals_backprop(hidden, output, loss):
 
 
 def test_no_bias_dropout_and_chunks(monkeypatch):
-    import mlpkit.forward_mode as fm
+    import mlpkit.lectures.forward_mode as fm
 
     monkeypatch.setattr(fm, "_CHUNK_ELEMENTS", 50)  # many small chunks
     layers = [

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mlpkit._atomic import atomic_write
-from mlpkit.idx import IDX_TYPES, IDXFormatError, read_idx, write_idx
+from mlpkit.data.idx import IDX_TYPES, IDXFormatError, read_idx, write_idx
+from mlpkit.io.atomic import atomic_write
 
 DTYPES = ["uint8", "int8", "int16", "int32", "float32", "float64"]
 

@@ -1,4 +1,4 @@
-"""Tests of mlpkit.images: the PGM and PNG readers (every PNG filter, 16-bit, colour, damaged
+"""Tests of mlpkit.data.images: the PGM and PNG readers (every PNG filter, 16-bit, colour, damaged
 files) and loading a folder of images with one sub-folder per class.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpkit.images import load_image_folder, read_image
+from mlpkit.data.images import load_image_folder, read_image
 
 
 def png_bytes(pixels: np.ndarray, color: int, depth: int = 8, filt: int | None = None) -> bytes:

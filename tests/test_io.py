@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlpkit
-from mlpkit import io
 from mlpkit.io import ModelFileError, UnsupportedFormatVersion, load, read_model_file, save
+from mlpkit.io import model_file as io
 
 
 def small_network(dtype=np.float64) -> mlpkit.Network:

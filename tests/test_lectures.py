@@ -2,7 +2,7 @@
 
 import pytest
 
-from mlpkit.lectures import LECTURES, Check, lecture, worked_example
+from mlpkit.lectures.worked_examples import LECTURES, Check, lecture, worked_example
 
 
 @pytest.mark.parametrize("name", sorted(LECTURES))
@@ -74,7 +74,7 @@ def test_unknown_name():
 
 
 def test_cli_lecture_prints_the_example(capsys):
-    from mlpkit.cli import main
+    from mlpkit.cli.main import main
 
     assert main(["lecture", "momentum-2-2-1"]) == 0
     out = capsys.readouterr().out

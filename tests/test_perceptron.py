@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mlpkit.perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
+from mlpkit.lectures.perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 GATES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "nand": [1, 1, 1, 0], "nor": [1, 0, 0, 0]}

@@ -15,7 +15,7 @@ pytest.importorskip("matplotlib")
 import mlpkit
 from mlpkit import plots
 from mlpkit.datasets import xor
-from mlpkit.history import History
+from mlpkit.training.history import History
 
 
 def png_size(path) -> tuple[int, int]:

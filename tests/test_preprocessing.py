@@ -1,4 +1,4 @@
-"""Tests of mlpkit.preprocessing: one_hot, train_test_split, Standardizer and standardize."""
+"""Tests of mlpkit.data.preprocessing: one_hot, train_test_split, Standardizer and standardize."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlpkit.preprocessing import Standardizer, one_hot, standardize, train_test_split
+from mlpkit.data.preprocessing import Standardizer, one_hot, standardize, train_test_split
 
 # --------------------------------------------------------------------------- one_hot
 

@@ -1,4 +1,4 @@
-"""Tests for mlpkit.progress: the per-epoch summary, the tqdm bar and Ctrl-C handling."""
+"""Tests for mlpkit.training.progress: the per-epoch summary, the tqdm bar and Ctrl-C handling."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import mlpkit
-from mlpkit.history import History
-from mlpkit.progress import EpochSummary, ProgressBar, StopOnInterrupt, format_epoch
+from mlpkit.training.history import History
+from mlpkit.training.progress import EpochSummary, ProgressBar, StopOnInterrupt, format_epoch
 
 
 def _xor_run(callbacks, epochs=3, batch_size=2):

@@ -22,18 +22,18 @@ import numpy as np
 import pytest
 
 import mlpkit
-from mlpkit import io
-from mlpkit.checkpoint import (
+from mlpkit.data.csvdata import load_csv
+from mlpkit.data.idx import IDXFormatError, read_idx
+from mlpkit.io import ModelFileError, UnsupportedFormatVersion
+from mlpkit.io import model_file as io
+from mlpkit.training.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointFolder,
     CheckpointLockedError,
     CheckpointMismatchError,
     TrainingInterrupted,
 )
-from mlpkit.csvdata import load_csv
-from mlpkit.idx import IDXFormatError, read_idx
-from mlpkit.io import ModelFileError, UnsupportedFormatVersion
-from mlpkit.training import EarlyStopping, TrainingDivergedError, train
+from mlpkit.training.loop import EarlyStopping, TrainingDivergedError, train
 from mlpkit.validation import InvalidInputError, check_model_size
 
 sklearn = pytest.importorskip("sklearn")
@@ -617,7 +617,7 @@ def test_c34_sigint_finishes_batch_and_checkpoints(tmp_path, blobs):
 CHILD_KILL_IN_WRITE = textwrap.dedent("""
     import os, sys
     import mlpkit
-    from mlpkit import io
+    from mlpkit.io import model_file as io
     path = sys.argv[1]
     io.save(mlpkit.mlp([2, 3, 1], seed=0), path, {"generation": 1})
     real_replace = os.replace
@@ -648,7 +648,7 @@ def test_c35_kill_during_write_leaves_old_file(tmp_path):
 CHILD_FSIZE = textwrap.dedent("""
     import resource, signal, sys
     import mlpkit
-    from mlpkit import io
+    from mlpkit.io import model_file as io
     path = sys.argv[1]
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))

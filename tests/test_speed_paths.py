@@ -308,7 +308,7 @@ def random_parameters_and_gradients(rng, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     if not _numba.available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
@@ -330,7 +330,7 @@ def test_compiled_adam_matches_the_numpy_path(monkeypatch, dtype):
 
 
 def test_compiled_adam_declines_arrays_it_cannot_handle():
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     p = np.zeros((4, 3), dtype=np.float32)
     g = np.ones((3, 4), dtype=np.float32).T  # not C-contiguous
@@ -344,7 +344,7 @@ def test_compiled_adam_declines_arrays_it_cannot_handle():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("momentum", "nesterov"), [(0.0, False), (0.9, False), (0.9, True)])
 def test_compiled_sgd_matches_the_numpy_path(monkeypatch, dtype, momentum, nesterov):
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     if not _numba.available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
@@ -378,7 +378,7 @@ def test_compiled_sgd_is_not_used_for_arrays_it_cannot_handle():
 
 
 def _check_for(a_prev_scale, delta_fill):
-    from mlpkit.divergence import GradientCheck as _GradientCheck
+    from mlpkit.training.divergence import GradientCheck as _GradientCheck
 
     rng = np.random.default_rng(5)
     net = mlp([6, 5, 3], activation="relu", output_activation="identity", seed=0)
@@ -413,7 +413,7 @@ def test_gradient_check_bound_agrees_with_the_exact_sum(scale, fill, bounded, fi
 def test_training_data_with_huge_finite_values_is_accepted():
     # Σ x² overflows float32 here, so the chunked isfinite test decides (and accepts)
     from mlpkit.losses import SquaredError
-    from mlpkit.training import _check_data
+    from mlpkit.training.loop import _check_data
 
     net = mlp([3, 2], output_activation="identity", seed=0)
     x = np.full((5, 3), 1e30, dtype=np.float32)
@@ -428,7 +428,7 @@ def test_training_data_with_huge_finite_values_is_accepted():
 
 
 def _without_fused_step(monkeypatch):
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     monkeypatch.setattr(
         _numba.FusedStep, "for_training", classmethod(lambda cls, network, loss: None)
@@ -436,7 +436,7 @@ def _without_fused_step(monkeypatch):
 
 
 def _fused_available() -> bool:
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     return _numba.available()
 
@@ -445,7 +445,7 @@ def _train_both_ways(monkeypatch, make_net, make_optimizer, x, t, loss, **kwargs
     """Train twice from the same start (new network, new optimiser), with and without the fused
     step; per run: the weights, the history's loss and accuracy, every layer's training
     arrays."""
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     results = []
     for fused in (True, False):
@@ -543,7 +543,7 @@ def test_fused_cross_entropy_with_soft_targets_agrees_to_rounding(monkeypatch):
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("where", [0, 2, 3])  # where the row maximum starts, in between, last
 def test_fused_softmax_of_rows_with_nan_or_inf_equals_numpy(bad, where):
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     if not _fused_available():
         pytest.skip("numba is not installed (optional 'fast' extra)")
@@ -595,15 +595,15 @@ def test_fused_cross_entropy_diverges_like_the_numpy_path(monkeypatch):
     ],
 )
 def test_fused_step_is_only_used_for_the_common_case(make):
-    from mlpkit import _numba
+    from mlpkit.fast import kernels as _numba
 
     network, loss = make()
     assert _numba.FusedStep.for_training(network, loss) is None
 
 
 def test_fused_step_declines_a_subclassed_activation():
-    from mlpkit import _numba
     from mlpkit.activations import Sigmoid
+    from mlpkit.fast import kernels as _numba
 
     class Scaled(Sigmoid):
         def value(self, z, out=None):

@@ -1,4 +1,4 @@
-"""Tests of mlpkit.toydata: shapes, seeding, class balance and geometry of the 2-D toy
+"""Tests of mlpkit.data.toydata: shapes, seeding, class balance and geometry of the 2-D toy
 problems, the logic gates and the TOY_DATASETS registry.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlpkit.toydata import (
+from mlpkit.data.toydata import (
     TOY_DATASETS,
     circle,
     gaussians,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlpkit import SGD, Adam, Dense, Network, mlp
-from mlpkit.trace import trace_step
+from mlpkit.lectures.trace import trace_step
 
 
 def mazur_network():
@@ -21,7 +21,7 @@ X1, T1 = [[0.05, 0.10]], [[0.01, 0.99]]
 
 
 def test_trace_prints_the_mazur_numbers():
-    trace = mazur_network().trace(X1, T1, "squared_error", SGD(learning_rate=0.5))
+    trace = trace_step(mazur_network(), X1, T1, "squared_error", SGD(learning_rate=0.5))
     text = trace.to_text()
     for number in [
         "0.593269992",
@@ -44,11 +44,11 @@ def test_trace_does_not_change_network_or_optimizer_unless_applied():
     network = mazur_network()
     optimizer = SGD(learning_rate=0.5, momentum=0.9)
     before = network.get_weights()
-    trace = network.trace(X1, T1, "squared_error", optimizer)
+    trace = trace_step(network, X1, T1, "squared_error", optimizer)
     for old, new in zip(before, network.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
     assert optimizer.velocities is None and not trace.applied
-    trace = network.trace(X1, T1, "squared_error", optimizer, apply=True)
+    trace = trace_step(network, X1, T1, "squared_error", optimizer, apply=True)
     after = [p.after for layer in trace.layers for p in layer.parameters]
     for expected, new in zip(after, network.get_weights(), strict=True):
         np.testing.assert_array_equal(expected, new)
@@ -63,7 +63,7 @@ def test_numbers_match_backprop_and_a_real_step():
     X, T = rng.random((5, 3)), rng.random((5, 2))
     reference = copy.deepcopy(network)
     optimizer = SGD(learning_rate=0.3)
-    trace = network.trace(X, T, "squared_error", optimizer)
+    trace = trace_step(network, X, T, "squared_error", optimizer)
     reference.backprop(X, T, "squared_error")
     for layer, ref in zip(trace.layers, reference.dense_layers, strict=True):
         np.testing.assert_allclose(layer.z, ref.z)
@@ -82,9 +82,9 @@ def test_numbers_match_backprop_and_a_real_step():
 def test_split_into_gradient_momentum_and_decay_terms():
     network = mazur_network()
     optimizer = SGD(learning_rate=0.5, momentum=0.9, weight_decay=0.1)
-    network.trace(X1, T1, "squared_error", optimizer, apply=True)  # Δw(1) is now non-zero
+    trace_step(network, X1, T1, "squared_error", optimizer, apply=True)  # Δw(1) is now non-zero
     velocities = [v.copy() for v in optimizer.velocities]
-    trace = network.trace(X1, T1, "squared_error", optimizer)
+    trace = trace_step(network, X1, T1, "squared_error", optimizer)
     params = [p for layer in trace.layers for p in layer.parameters]
     for p, velocity in zip(params, velocities, strict=True):
         assert set(p.terms) == {"gradient", "momentum", "weight decay"}
@@ -100,8 +100,8 @@ def test_split_into_gradient_momentum_and_decay_terms():
 def test_nesterov_split_adds_up():
     network = mazur_network()
     optimizer = SGD(learning_rate=0.5, momentum=0.5, nesterov=True)
-    network.trace(X1, T1, "squared_error", optimizer, apply=True)
-    trace = network.trace(X1, T1, "squared_error", optimizer)
+    trace_step(network, X1, T1, "squared_error", optimizer, apply=True)
+    trace = trace_step(network, X1, T1, "squared_error", optimizer)
     for p in (p for layer in trace.layers for p in layer.parameters):
         assert "momentum" in p.terms
         np.testing.assert_allclose(sum(p.terms.values()), p.update, atol=1e-12)
@@ -110,8 +110,8 @@ def test_nesterov_split_adds_up():
 def test_adam_split_adds_up():
     network = mazur_network()
     optimizer = Adam(learning_rate=0.01, weight_decay=0.01)
-    network.trace(X1, T1, "squared_error", optimizer, apply=True)
-    trace = network.trace(X1, T1, "squared_error", optimizer)
+    trace_step(network, X1, T1, "squared_error", optimizer, apply=True)
+    trace = trace_step(network, X1, T1, "squared_error", optimizer)
     for p in (p for layer in trace.layers for p in layer.parameters):
         assert set(p.terms) == {"adaptive gradient", "weight decay"}
         np.testing.assert_allclose(sum(p.terms.values()), p.update, atol=1e-12)
@@ -119,7 +119,7 @@ def test_adam_split_adds_up():
 
 def test_markdown_has_tables_and_batches_show_samples():
     network = mazur_network()
-    markdown = network.trace([[0.05, 0.1], [0.2, 0.3]], [[0.01, 0.99], [1, 0]]).to_markdown()
+    markdown = trace_step(network, [[0.05, 0.1], [0.2, 0.3]], [[0.01, 0.99], [1, 0]]).to_markdown()
     assert "| --- |" in markdown and "### Layer 2 weights" in markdown
     assert "sample 2, unit 1" in markdown
     assert "-0 " not in markdown
@@ -130,13 +130,13 @@ def test_validation():
     with pytest.raises(TypeError, match=r"network must be a mlpkit\.Network"):
         trace_step("net", X1, T1)
     with pytest.raises(ValueError, match="same number of samples"):
-        network.trace([[0.1, 0.2], [0.3, 0.4]], T1)
+        trace_step(network, [[0.1, 0.2], [0.3, 0.4]], T1)
     with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\)"):
-        network.trace([[0.1, 0.2, 0.3]], T1)
+        trace_step(network, [[0.1, 0.2, 0.3]], T1)
 
 
 def test_cli_trace(capsys):
-    from mlpkit.cli import main
+    from mlpkit.cli.main import main
 
     args = ["trace", "--input", "0.05,0.10", "--target", "0.01,0.99", "--sizes", "2-3-2"]
     assert main([*args, "--markdown", "--momentum", "0.9"]) == 0

@@ -5,8 +5,10 @@ network, a loss gives the output error, backpropagation the gradients, an optimi
 and the training loop repeats that and reports a History.
 """
 
-from .idx import IDXFormatError, read_idx, write_idx
-from .datasets import (
+from .data import (
+    IDXFormatError,
+    read_idx,
+    write_idx,
     DatasetChecksumError,
     DatasetNotFoundError,
     load_csv,
@@ -14,8 +16,10 @@ from .datasets import (
     load_fashion_mnist,
     load_image_folder,
     load_mnist,
+    Standardizer,
+    one_hot,
+    train_test_split,
 )
-from .preprocessing import Standardizer, one_hot, train_test_split
 from .activations import (
     ACTIVATIONS,
     Activation,
@@ -42,16 +46,32 @@ from .losses import (
 )
 from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, get_optimizer
 from .schedules import Constant, InverseScaling, ReduceOnPlateau, Schedule, StepDecay
-from .callbacks import Callback, LambdaCallback
-from .history import History
-from .checkpoint import CheckpointLockedError, CheckpointMismatchError, TrainingInterrupted
-from .training import EarlyStopping, TrainingDivergedError, train
+from .training import (
+    Callback,
+    CheckpointLockedError,
+    CheckpointMismatchError,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    TrainingDivergedError,
+    TrainingInterrupted,
+    train,
+)
 from .metrics import accuracy, classification_report, confusion_matrix
 from .gradcheck import check_gradients, numerical_gradients
-from .forward_mode import backprop_gradients, forward_mode_gradients, operation_counts
-from .trace import StepTrace, trace_step
-from .perceptron import NotLinearlySeparableWarning, Perceptron, logic_gate_network
-from .lectures import LECTURES, lecture, worked_example
+from .lectures import (
+    LECTURES,
+    NotLinearlySeparableWarning,
+    Perceptron,
+    StepTrace,
+    backprop_gradients,
+    forward_mode_gradients,
+    lecture,
+    logic_gate_network,
+    operation_counts,
+    trace_step,
+    worked_example,
+)
 from .validation import InvalidInputError, check_model_size
 from .io import ModelFileError, UnsupportedFormatVersion, load, read_model_file, save
 

@@ -1,5 +1,5 @@
 """``python -m mlpkit``: the command line (see :mod:`mlpkit.cli`)."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

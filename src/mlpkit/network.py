@@ -154,14 +154,6 @@ class Network:
         self.backward(loss.output_delta(out.activation, out.z, a, t))
         return value
 
-    def trace(self, X, T, loss: str | Loss = "squared_error", optimizer=None, apply: bool = False):
-        """One training step written out layer by layer (z, a, δ, ∂E/∂W, ∂E/∂b and the update
-        split into gradient, momentum and weight-decay terms); see :func:`mlpkit.trace.trace_step`.
-        Print the result, or call its ``to_markdown()``."""
-        from .trace import trace_step
-
-        return trace_step(self, X, T, loss, optimizer, apply=apply)
-
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X) -> np.ndarray:
         """Class labels (n_samples,): the index of the largest output, or, for a single

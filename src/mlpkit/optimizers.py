@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _numba
+from .fast import kernels as _numba
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "get_optimizer"]
 

@@ -24,10 +24,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'mlpkit.plots needs matplotlib, which is not installed: pip install "mlpkit[plot]"'
     ) from exc
 
-from ._atomic import atomic_write
-from .history import History
+from .io.atomic import atomic_write
 from .layers import Dense
 from .network import Network
+from .training.history import History
 
 __all__ = [
     "plot_confusion_matrix",

@@ -313,9 +313,9 @@ class FusedStep:
 
     @classmethod
     def for_training(cls, network, loss) -> FusedStep | None:
-        from .activations import Identity, ReLU, Sigmoid, Softmax, Tanh
-        from .layers import Dense
-        from .losses import CrossEntropy, SquaredError
+        from ..activations import Identity, ReLU, Sigmoid, Softmax, Tanh
+        from ..layers import Dense
+        from ..losses import CrossEntropy, SquaredError
 
         codes = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}  # exact types: no subclasses
         layers = network.layers
@@ -338,7 +338,7 @@ class FusedStep:
         return cls(network, loss, dtype, kinds)
 
     def __init__(self, network, loss, dtype, kinds: list[int]) -> None:
-        from .losses import _clip_bounds
+        from ..losses import _clip_bounds
 
         self.layers = list(network.layers)
         self.kinds = kinds

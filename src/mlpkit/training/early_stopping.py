@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .network import Network
+from ..network import Network
 
 __all__ = ["EarlyStopping", "resolve_early_stopping"]
 

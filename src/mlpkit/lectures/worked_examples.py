@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import Dense
-from .network import Network
-from .optimizers import SGD
+from ..layers import Dense
+from ..network import Network
+from ..optimizers import SGD
 from .perceptron import logic_gate_network
 from .trace import DELTA_SIGN_NOTE, trace_step
 

@@ -17,7 +17,7 @@ from typing import IO
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ..io.atomic import atomic_write
 
 __all__ = ["DEFAULT_MAX_BYTES", "IDX_TYPES", "IDXFormatError", "read_idx", "write_idx"]
 

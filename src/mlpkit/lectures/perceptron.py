@@ -11,8 +11,8 @@ import warnings
 
 import numpy as np
 
-from .layers import Dense
-from .network import Network
+from ..layers import Dense
+from ..network import Network
 
 __all__ = ["NotLinearlySeparableWarning", "Perceptron", "logic_gate_network"]
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_write
-from .activations import ACTIVATIONS
-from .history import History
-from .layers import Dense, Dropout
-from .network import Network
-from .optimizers import OPTIMIZERS, Optimizer
+from ..activations import ACTIVATIONS
+from ..layers import Dense, Dropout
+from ..network import Network
+from ..optimizers import OPTIMIZERS, Optimizer
+from ..training.history import History
+from .atomic import atomic_write
 
 __all__ = [
     "FORMAT_VERSION",
@@ -133,7 +133,7 @@ def encode(
     extra_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
     """The bytes of a model file for ``network`` (see :func:`save`)."""
-    from . import __version__
+    from .. import __version__
 
     if not isinstance(network, Network):
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")

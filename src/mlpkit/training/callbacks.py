@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..network import Network
     from .history import History
-    from .network import Network
 
 __all__ = ["Callback", "LambdaCallback"]
 

@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from ._atomic import atomic_write
-from ._cli_data import CLIError, Data, apply_input, load_data, load_inputs
-from .checkpoint import TrainingInterrupted
+from .. import __version__
+from ..data.preprocessing import one_hot
+from ..io.atomic import atomic_write
+from ..metrics import classification_report, confusion_matrix
+from ..network import Network, mlp
+from ..optimizers import SGD, Adam
+from ..schedules import Constant, ReduceOnPlateau, StepDecay
+from ..training.checkpoint import TrainingInterrupted
+from ..training.loop import EarlyStopping, TrainingDivergedError, train
+from ._data import CLIError, Data, apply_input, load_data, load_inputs
 from .config import load_config, write_config
-from .metrics import classification_report, confusion_matrix
-from .network import Network, mlp
-from .optimizers import SGD, Adam
-from .preprocessing import one_hot
-from .schedules import Constant, ReduceOnPlateau, StepDecay
-from .training import EarlyStopping, TrainingDivergedError, train
 
 __all__ = ["RECIPES", "build_parser", "main"]
 
@@ -241,7 +241,7 @@ _SCHEDULES = {
 
 
 def _callbacks(args: argparse.Namespace) -> list:
-    from .progress import EpochSummary, ProgressBar
+    from ..training.progress import EpochSummary, ProgressBar
 
     callbacks: list = []
     if args.quiet:
@@ -258,7 +258,7 @@ def _callbacks(args: argparse.Namespace) -> list:
 def _evaluate(network: Network, loss_name: str, X: np.ndarray, y: np.ndarray,
               n_classes: int) -> dict[str, Any]:  # fmt: skip
     """Test loss, accuracy and confusion matrix of ``network`` on (X, y)."""
-    from .losses import get_loss
+    from ..losses import get_loss
 
     outputs = np.concatenate([network.forward(X[i:i + 4096]) for i in range(0, len(X), 4096)])
     loss = get_loss(loss_name)
@@ -287,7 +287,7 @@ def _report(args: argparse.Namespace, result: dict[str, Any], y: np.ndarray, nam
 
 def _write_plots(folder: Path, network: Network, history: Any, data: Data,
                  result: dict[str, Any]) -> list[Path]:  # fmt: skip
-    from . import plots
+    from .. import plots
 
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "history.png", folder / "confusion_matrix.png"]
@@ -304,7 +304,7 @@ def _write_plots(folder: Path, network: Network, history: Any, data: Data,
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .progress import StopOnInterrupt
+    from ..training.progress import StopOnInterrupt
 
     _resolve_recipe(args)
     data = load_data(args, training=True)
@@ -346,7 +346,7 @@ def _run_train(args: argparse.Namespace) -> int:
     }  # fmt: skip
     comment = f"mlpkit {__version__} train options; repeat with: mlpkit train --config FILE"
     if args.save:
-        from .io import save
+        from ..io.model_file import save
 
         save(network, args.save, metadata, optimizer=optimizer, history=history)
         write_config(Path(args.save).with_suffix(".toml"), options, comment)
@@ -376,7 +376,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- evaluate, predict, info
 def _load_model(path: str) -> Network:
-    from .io import load
+    from ..io.model_file import load
 
     if not Path(path).is_file():
         raise CLIError(f"model file {path!r} does not exist; train one with "
@@ -502,8 +502,8 @@ def _add_trace(subparsers: Any) -> None:
 
 
 def _run_trace(args: argparse.Namespace) -> int:
-    from .network import mlp
-    from .optimizers import SGD
+    from ..network import mlp
+    from ..optimizers import SGD
 
     if args.model:
         network = _load_model(args.model)
@@ -516,7 +516,7 @@ def _run_trace(args: argparse.Namespace) -> int:
 
 
 def _add_lecture(subparsers: Any) -> None:
-    from .lectures import LECTURES
+    from ..lectures.worked_examples import LECTURES
 
     parser = subparsers.add_parser(
         "lecture", help="a lecture's worked example with all its numbers, checked")
@@ -525,7 +525,7 @@ def _add_lecture(subparsers: Any) -> None:
 
 
 def _run_lecture(args: argparse.Namespace) -> int:
-    from .lectures import worked_example
+    from ..lectures.worked_examples import worked_example
 
     example = worked_example(args.name)
     print(example.text())

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import Dense
-from .losses import Loss, get_loss
-from .network import Network
-from .optimizers import SGD, Adam, Optimizer, get_optimizer
+from ..layers import Dense
+from ..losses import Loss, get_loss
+from ..network import Network
+from ..optimizers import SGD, Adam, Optimizer, get_optimizer
 
 __all__ = ["LayerTrace", "ParameterTrace", "StepTrace", "trace_step"]
 

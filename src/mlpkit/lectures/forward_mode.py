@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Dense
-from .losses import Loss, get_loss
-from .network import Network
+from ..layers import Dense
+from ..losses import Loss, get_loss
+from ..network import Network
 
 __all__ = ["OperationCounter", "backprop_gradients", "forward_mode_gradients", "operation_counts"]
 
@@ -208,7 +208,7 @@ def operation_counts(
         ``n_weights``, ``n_parameters``, ``forward_pass`` (computing a, the same for both),
         ``backprop`` and ``forward_mode`` (the derivative work only).
     """
-    from .network import mlp
+    from ..network import mlp
 
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")

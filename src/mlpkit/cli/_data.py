@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
-from .preprocessing import Standardizer, train_test_split
+from ..data.preprocessing import Standardizer, train_test_split
+from ..network import Network
 
 __all__ = ["CLIError", "Data", "apply_input", "load_data", "load_inputs"]
 
@@ -41,7 +41,7 @@ class Data:
 
 
 def _known_datasets() -> str:
-    from .datasets import TOY_DATASETS
+    from ..data.datasets import TOY_DATASETS
 
     return "mnist, fashion-mnist, digits, " + ", ".join(sorted(TOY_DATASETS))
 
@@ -85,7 +85,7 @@ def _split(args: argparse.Namespace, X: np.ndarray, y: np.ndarray) -> tuple[np.n
 
 
 def _first_image_shape(folder: Path) -> tuple[int, int]:
-    from .datasets import read_image
+    from ..data.datasets import read_image
 
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith("."):
@@ -101,7 +101,7 @@ def load_data(args: argparse.Namespace, training: bool = True,
     with ``args.test_size`` and ``args.seed``; a CSV file or image folder is split when
     training and used whole when evaluating.
     """
-    from . import datasets
+    from ..data import datasets
 
     name = str(args.dataset)
     meta = model.metadata if model is not None else {}
@@ -196,7 +196,7 @@ def _read_csv_rows(path: Path, n_inputs: int) -> np.ndarray:
 
 def load_inputs(path_text: str, network: Network) -> tuple[list[str], np.ndarray]:
     """Raw inputs to predict: an image file, every image under a folder, or a CSV's rows."""
-    from .datasets import read_image
+    from ..data.datasets import read_image
 
     path = Path(path_text)
     info = network.metadata.get("input", {})

@@ -22,14 +22,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .callbacks import Callback
-from .initializers import INITIALIZERS
-from .losses import Loss, get_loss
-from .network import mlp
-from .optimizers import SGD, Adam
-from .schedules import Constant, InverseScaling, ReduceOnPlateau
-from .training import EarlyStopping, train
-from .validation import check_model_size
+from ..initializers import INITIALIZERS
+from ..losses import Loss, get_loss
+from ..network import mlp
+from ..optimizers import SGD, Adam
+from ..schedules import Constant, InverseScaling, ReduceOnPlateau
+from ..training.callbacks import Callback
+from ..training.loop import EarlyStopping, train
+from ..validation import check_model_size
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -227,7 +227,7 @@ class BaseMLP(BaseEstimator):
         (where scikit-learn prints its "Iteration k, loss = ..." lines)."""
         if not self.verbose:
             return []
-        from .progress import EpochSummary, ProgressBar
+        from ..training.progress import EpochSummary, ProgressBar
 
         if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
             return [EpochSummary(epochs=epochs)]

@@ -23,8 +23,8 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('mlpkit.sklearn needs scikit-learn: pip install "mlpkit[sklearn]"') from error
 
-from ._sklearn_base import BaseMLP
-from .callbacks import Callback
+from ..training.callbacks import Callback
+from ._base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import io
+from ..io import model_file as io
 from .callbacks import Callback
 from .history import History
 
 if TYPE_CHECKING:
-    from .schedules import Schedule
+    from ..schedules import Schedule
 
 __all__ = [
     "CHECKPOINT_NAME",

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from .network import Network
+from ..network import Network
 
 __all__ = ["GradientCheck", "TrainingDivergedError", "all_finite", "finite"]
 

@@ -14,17 +14,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _numba
+from ..fast import kernels as _numba
+from ..layers import Dropout
+from ..losses import Loss, get_loss
+from ..metrics import accuracy_from_outputs
+from ..network import Network
+from ..optimizers import Optimizer, get_optimizer
+from ..schedules import Schedule, get_schedule
 from .callbacks import Callback
 from .divergence import GradientCheck, TrainingDivergedError, all_finite, finite
 from .early_stopping import EarlyStopping, resolve_early_stopping
 from .history import History
-from .layers import Dropout
-from .losses import Loss, get_loss
-from .metrics import accuracy_from_outputs
-from .network import Network
-from .optimizers import Optimizer, get_optimizer
-from .schedules import Schedule, get_schedule
 
 __all__ = ["EarlyStopping", "TrainingDivergedError", "train"]
 

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from ._atomic import atomic_write
+from ..io.atomic import atomic_write
 
 __all__ = ["dump_config", "load_config", "write_config"]
 

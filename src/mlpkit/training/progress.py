@@ -15,8 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 from .callbacks import Callback
 
 if TYPE_CHECKING:
+    from ..network import Network
     from .history import History
-    from .network import Network
 
 __all__ = ["EpochSummary", "ProgressBar", "StopOnInterrupt", "format_epoch"]
 
