@@ -502,6 +502,7 @@ def _add_trace(subparsers: Any) -> None:
 
 
 def _run_trace(args: argparse.Namespace) -> int:
+    from ..lectures.trace import trace_step
     from ..network import mlp
     from ..optimizers import SGD
 
@@ -510,7 +511,7 @@ def _run_trace(args: argparse.Namespace) -> int:
     else:
         network = mlp([int(v) for v in args.sizes.split("-")], seed=args.seed, dtype=np.float64)
     optimizer = SGD(args.learning_rate, momentum=args.momentum, weight_decay=args.weight_decay)
-    trace = network.trace(args.input, args.target, args.loss, optimizer)
+    trace = trace_step(network, args.input, args.target, args.loss, optimizer)
     print(trace.to_markdown(args.digits) if args.markdown else trace.to_text(args.digits))
     return 0
 
