@@ -58,7 +58,7 @@ from .training import (
     train,
 )
 from .metrics import accuracy, classification_report, confusion_matrix
-from .gradcheck import check_gradients, numerical_gradients
+from .gradcheck import GradientCheck, check_gradients, gradient_check, numerical_gradients
 from .lectures import (
     LECTURES,
     NotLinearlySeparableWarning,
@@ -98,6 +98,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "GradientCheck",
     "History",
     "IDXFormatError",
     "Identity",
@@ -137,6 +138,7 @@ __all__ = [
     "get_initializer",
     "get_loss",
     "get_optimizer",
+    "gradient_check",
     "lecture",
     "load",
     "load_csv",
