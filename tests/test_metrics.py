@@ -85,3 +85,41 @@ def test_accuracy_thresholds_a_single_score_column():
     # one sigmoid output per sample: scores >= 0.5 mean class 1
     assert accuracy([0, 1, 1], [[0.2], [0.7], [0.4]]) == pytest.approx(2 / 3)
     assert accuracy([[0], [1]], [[0], [1]]) == 1.0  # integer columns stay labels
+
+
+@pytest.mark.parametrize(
+    "activation", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "step"]
+)
+def test_predict_and_accuracy_from_outputs_follow_one_rule(activation):
+    # One output unit: Network.predict and accuracy_from_outputs (the training loop's
+    # accuracy) must agree: the same labels, or both "no classes" (ValueError / NaN).
+    # Before the rule lived in metrics, an identity output was thresholded at 0 by predict
+    # but had no accuracy (NaN), and a ReLU output was thresholded at 0.5 by predict.
+    import mlpkit as mk
+    from mlpkit.metrics import class_threshold, predicted_classes
+
+    net = mk.Network([mk.Dense(1, 1, activation, dtype=np.float64)])
+    net.dense_layers[0].weights = [[1.0]]
+    X = np.array([[-0.7], [-0.2], [0.0], [0.3], [0.6], [2.0]])
+    a = net.forward(X)
+    threshold = class_threshold(activation)
+    if threshold is None:
+        with pytest.raises(ValueError, match=f"single '{activation}' output unit is a regr"):
+            net.predict(X)
+        assert np.isnan(accuracy_from_outputs(a, a, activation))
+        return
+    labels = net.predict(X)
+    np.testing.assert_array_equal(labels, predicted_classes(a, activation))
+    np.testing.assert_array_equal(labels, (a[:, 0] >= threshold).astype(np.int64))
+    # targets on the two sides of the same threshold: predict's labels score 100 %
+    targets = np.where(labels == 1, 1.0, 0.0 if threshold == 0.5 else -1.0).reshape(-1, 1)
+    assert accuracy_from_outputs(a, targets, activation) == 1.0
+    assert accuracy_from_outputs(a, targets[::-1], activation) == np.mean(labels == labels[::-1])
+
+
+def test_predicted_classes_of_several_outputs_and_bad_shapes():
+    from mlpkit.metrics import predicted_classes
+
+    np.testing.assert_array_equal(predicted_classes([[0.1, 0.9], [0.8, 0.2]], "identity"), [1, 0])
+    with pytest.raises(ValueError, match=r"a must be network outputs.*\(3,\)"):
+        predicted_classes(np.zeros(3), "sigmoid")

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "accuracy_from_outputs", "classification_report", "confusion_matrix"]
+__all__ = [
+    "CLASS_THRESHOLDS",
+    "accuracy",
+    "accuracy_from_outputs",
+    "class_threshold",
+    "classification_report",
+    "confusion_matrix",
+    "predicted_classes",
+]
+
+#: The one rule for a single output unit: class 1 where the output is >= the middle of the
+#: activation's range (0.5 for outputs in [0, 1], 0 for tanh's (−1, 1)). Activations not
+#: listed (identity, ReLU, leaky ReLU: unbounded) give regression outputs, which have no
+#: classes. Several outputs always mean the arg-max.
+CLASS_THRESHOLDS: dict[str, float] = {"sigmoid": 0.5, "step": 0.5, "softmax": 0.5, "tanh": 0.0}
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -34,19 +48,47 @@ def accuracy(y_true, y_pred) -> float:
     return float(np.mean(y_true == y_pred))
 
 
+def class_threshold(output_activation: str) -> float | None:
+    """Where a single output unit with this activation switches from class 0 to class 1
+    (:data:`CLASS_THRESHOLDS`), or None for a regression output."""
+    return CLASS_THRESHOLDS.get(output_activation)
+
+
+def predicted_classes(a: np.ndarray, output_activation: str) -> np.ndarray:
+    """Class labels (n_samples,) from network outputs ``a`` (n_samples, n_outputs).
+
+    Several outputs: the index of the largest. One output: 1 where it is >= the activation's
+    :func:`class_threshold`, else 0; a regression output (identity, ReLU, …) raises
+    ValueError, since it has no classes (:func:`accuracy_from_outputs` gives NaN for it).
+    """
+    a = np.asarray(a)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"a must be network outputs (n_samples, n_outputs), got shape {a.shape}")
+    if a.shape[1] > 1:
+        return np.argmax(a, axis=1)
+    threshold = class_threshold(output_activation)
+    if threshold is None:
+        raise ValueError(
+            f"a single {output_activation!r} output unit is a regression output and has no "
+            f"classes; use forward(X) for its values, or a {' / '.join(CLASS_THRESHOLDS)} "
+            "output layer for two classes"
+        )
+    return (a[:, 0] >= threshold).astype(np.int64)
+
+
 def accuracy_from_outputs(a: np.ndarray, t: np.ndarray, output_activation: str) -> float:
     """Accuracy of network outputs ``a`` against targets ``t`` (both (n_samples, n_outputs)).
 
-    Several outputs: arg-max against arg-max. One output: thresholded at 0.5 (0 for tanh),
-    which applies to sigmoid/step outputs with 0/1 targets; NaN for regression outputs.
+    Several outputs: arg-max against arg-max. One output: both thresholded by the rule of
+    :func:`predicted_classes` (0.5 for sigmoid / step / softmax outputs with 0/1 targets, 0
+    for tanh with ±1 targets); NaN for regression outputs, which have no classes.
     """
     if a.shape[1] > 1:
         return float(np.mean(np.argmax(a, axis=1) == np.argmax(t, axis=1)))
-    if output_activation in ("sigmoid", "step", "softmax"):
-        return float(np.mean((a[:, 0] >= 0.5) == (t[:, 0] >= 0.5)))
-    if output_activation == "tanh":
-        return float(np.mean((a[:, 0] >= 0.0) == (t[:, 0] >= 0.0)))
-    return float("nan")
+    threshold = class_threshold(output_activation)
+    if threshold is None:
+        return float("nan")
+    return float(np.mean((a[:, 0] >= threshold) == (t[:, 0] >= threshold)))
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:

@@ -157,12 +157,12 @@ class Network:
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X) -> np.ndarray:
         """Class labels (n_samples,): the index of the largest output, or, for a single
-        output unit, 1 where the output is >= 0.5. For regression use :meth:`forward`."""
-        a = self.forward(X)
-        if a.shape[1] == 1:
-            threshold = 0.0 if self.output_layer.activation.name in ("tanh", "identity") else 0.5
-            return (a[:, 0] >= threshold).astype(np.int64)
-        return np.argmax(a, axis=1)
+        output unit, 1 where the output is >= 0.5 (0 for tanh); the rule is
+        :func:`mlpkit.metrics.predicted_classes`. A single identity / ReLU output is a
+        regression output: ValueError; use :meth:`forward`."""
+        from .metrics import predicted_classes
+
+        return predicted_classes(self.forward(X), self.output_layer.activation.name)
 
     # -- weights as plain data --------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
