@@ -144,3 +144,61 @@ def test_cli_trace(capsys):
     assert "### Layer 2 weights" in out and "α Δw(t−1)" in out
     assert main(["trace", "--input", "1,x", "--target", "1"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def softmax_case(seed: int = 0):
+    network = mlp([3, 4, 3], activation="tanh", output_activation="softmax", init="normal",
+                  seed=seed, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    return network, rng.normal(size=(4, 3)), rng.integers(0, 3, 4)
+
+
+def test_softmax_with_cross_entropy_shows_a_minus_t():
+    network, X, labels = softmax_case()
+    trace = trace_step(network, X, labels, "cross_entropy", SGD(learning_rate=0.1))
+    output = trace.layers[-1]
+    t = np.eye(3)[labels]
+    # what softmax + cross-entropy really does: δ^L = (a − t) / n
+    np.testing.assert_allclose(output.delta, (output.a - t) / 4, rtol=1e-12, atol=1e-15)
+    assert output.delta_equation.startswith("(a − t) / n")
+    assert "σ'" not in output.delta_equation
+    assert output.activation_equation == "a = e^(z_j) / Σ_k e^(z_k)"
+    for text in (trace.to_text(), trace.to_markdown()):
+        assert "δ = (a − t) / n (BP1: softmax + cross-entropy" in text
+        assert "Softmax is not element-wise" in text and "a_k (1[k = j] − a_j)" in text
+    # the hidden tanh layer keeps the element-wise formula; no softmax note without softmax
+    assert trace.layers[0].delta_equation == "(δ_next W_nextᵀ) ⊙ σ'(z) (BP2)"
+    sigmoid = mlp([3, 2], seed=0, dtype=np.float64)
+    assert "Softmax" not in trace_step(sigmoid, X, np.ones((4, 2))).to_text()
+
+
+def test_softmax_with_another_loss_shows_the_jacobian_product():
+    network, X, labels = softmax_case(1)
+    T = np.eye(3)[labels]
+    trace = trace_step(network, X, T, "squared_error", SGD(learning_rate=0.1))
+    output = trace.layers[-1]
+    a, g = output.a, (output.a - T) / 4  # g = ∂E/∂a for E = ½ Σ (a − t)², batch mean
+    jacobian = a * (g - np.sum(g * a, axis=1, keepdims=True))
+    np.testing.assert_allclose(output.delta, jacobian, rtol=1e-12, atol=1e-15)
+    # the element-wise formula σ'(z) = a (1 − a) that the trace used to print is wrong here
+    assert not np.allclose(output.delta, g * a * (1 - a))
+    assert output.delta_equation == (
+        "a ⊙ (g − Σ_j g_j a_j), g = ∂E/∂a (softmax Jacobian; BP1)"
+    )
+    assert output.delta_equation in trace.to_markdown()
+
+
+def test_a_hidden_softmax_layer_shows_the_jacobian_product():
+    hidden = Dense(2, 3, "softmax", init="normal", seed=0, dtype=np.float64)
+    output = Dense(3, 1, "identity", init="normal", seed=1, dtype=np.float64)
+    network = Network([hidden, output])
+    X, T = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([[1.0], [-1.0]])
+    trace = trace_step(network, X, T, "squared_error")
+    layer = trace.layers[0]
+    g = trace.layers[1].delta @ output.weights.T
+    np.testing.assert_allclose(
+        layer.delta, layer.a * (g - np.sum(g * layer.a, axis=1, keepdims=True)), rtol=1e-12
+    )
+    assert layer.delta_equation == (
+        "a ⊙ (g − Σ_j g_j a_j), g = δ_next W_nextᵀ (softmax Jacobian; BP2)"
+    )

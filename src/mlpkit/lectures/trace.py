@@ -58,6 +58,7 @@ class LayerTrace:
     delta: np.ndarray
     delta_equation: str
     parameters: list[ParameterTrace] = field(default_factory=list)
+    activation_equation: str = "a = σ(z)"
 
 
 @dataclass
@@ -70,6 +71,8 @@ class StepTrace:
     targets: np.ndarray
     layers: list[LayerTrace]
     applied: bool
+    #: extra explanations printed after the equations (e.g. what a softmax layer's δ is)
+    notes: list[str] = field(default_factory=list)
 
     # -- rendering -----------------------------------------------------------------------------
     def _blocks(self, digits: int) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -89,7 +92,7 @@ class StepTrace:
             header = [
                 "unit",
                 "z = Σ_i a_prev_i W_ij + b_j",
-                "a = σ(z)",
+                layer.activation_equation,
                 f"δ = {layer.delta_equation}",
             ]
             blocks.append(
@@ -136,6 +139,7 @@ class StepTrace:
             DELTA_SIGN_NOTE,
             "W[i,j] is the weight from input i to unit j (mlpkit stores W as "
             "(n_inputs, n_outputs); Nielsen writes the transpose).",
+            *self.notes,
         ]
 
     def to_text(self, digits: int = 9) -> str:
@@ -243,6 +247,107 @@ def _split_update(
     return {}, {}
 
 
+SOFTMAX_NOTE = (
+    "Softmax is not element-wise: a_k = e^(z_k) / Σ_j e^(z_j) depends on every z_j of its "
+    "sample, with Jacobian ∂a_k/∂z_j = a_k (1[k = j] − a_j). A softmax layer's δ is therefore "
+    "the Jacobian product δ_k = a_k (g_k − Σ_j g_j a_j) of g = ∂E/∂a, not g ⊙ σ'(z); with the "
+    "cross-entropy at the output the Jacobian and ∂E/∂a cancel to δ^L = a − t (÷ n for the "
+    "batch mean)."
+)
+
+
+def _delta_equation(layer: Dense, is_output: bool, loss: Loss) -> str:
+    """The formula of a layer's δ, as the trace prints it."""
+    if layer.activation.name != "softmax":
+        return "∂E/∂a ⊙ σ'(z) (BP1)" if is_output else "(δ_next W_nextᵀ) ⊙ σ'(z) (BP2)"
+    if is_output and loss.canonical_activation == "softmax":
+        mean = " / n" if loss.reduction == "mean" else ""
+        return f"(a − t){mean} (BP1: softmax + cross-entropy, the Jacobian cancels)"
+    g = "∂E/∂a" if is_output else "δ_next W_nextᵀ"
+    return f"a ⊙ (g − Σ_j g_j a_j), g = {g} (softmax Jacobian; {'BP1' if is_output else 'BP2'})"
+
+
+def _backward_deltas(
+    network: Network, x: np.ndarray, t: np.ndarray, loss: Loss
+) -> tuple[float, dict[int, np.ndarray]]:
+    """Forward pass, loss value and backward pass (gradients set on the layers), keeping
+    every layer's δ (n_samples, n_outputs) by its index in ``network.layers``."""
+    a = network.forward(x)
+    value = loss.value(a, t)
+    out = network.output_layer
+    # Network.backward, written out so that every layer's δ is kept
+    delta = loss.output_delta(out.activation, out.z, a, t)
+    deltas: dict[int, np.ndarray] = {}
+    for i in range(len(network.layers) - 1, -1, -1):
+        deltas[i] = delta
+        grad_a_prev = network.layers[i].backward(delta, need_grad_input=i > 0)
+        if i > 0:
+            delta = network.layers[i - 1].delta(grad_a_prev)
+    return value, deltas
+
+
+def _parameter_trace(
+    name: str, optimizer: Optimizer, k: int, pair: tuple[np.ndarray, np.ndarray],
+    before: np.ndarray, after: np.ndarray,
+) -> ParameterTrace:
+    """Parameter ``k`` (``network.parameters()[k]``) through the step: its terms are read
+    from the optimiser and kept only if they add up to the real step ``after − before``."""
+    param, grad = pair
+    update = after - before
+    terms, eqs = _split_update(optimizer, k, param, grad)
+    total = sum(terms.values()) if terms else None
+    tol = 1e-5 if param.dtype == np.float32 else 1e-10
+    if total is None or not np.allclose(total, update, rtol=tol, atol=tol):
+        terms, eqs = {"step": update}, {"step": f"{type(optimizer).__name__}.step"}
+    equation = "∂E/∂W = a_prevᵀ δ (BP4)" if name == "weights" else "∂E/∂b = Σ δ (BP3)"
+    return ParameterTrace(
+        name=name,
+        before=before,
+        gradient=grad.copy(),
+        terms=terms,
+        update=update,
+        after=after,
+        gradient_equation=equation,
+        term_equations=eqs,
+    )
+
+
+def _layer_traces(
+    network: Network, loss: Loss, optimizer: Optimizer, deltas: dict[int, np.ndarray]
+) -> list[LayerTrace]:
+    """One :class:`LayerTrace` per Dense layer (input side first); the optimiser's step is
+    taken on copies of the parameters."""
+    pairs = network.parameters()
+    before = [p.copy() for p, _ in pairs]
+    copies = [(p.copy(), g.copy()) for p, g in pairs]
+    copy.deepcopy(optimizer).step(copies)
+    layers, k = [], 0
+    for number, (i, layer) in enumerate(
+        ((i, layer) for i, layer in enumerate(network.layers) if isinstance(layer, Dense)),
+        start=1,
+    ):
+        assert layer.a_prev is not None and layer.z is not None and layer.a is not None
+        entry = LayerTrace(
+            index=number,
+            description=f"{layer.n_inputs} → {layer.n_outputs}, {layer.activation.name}",
+            a_prev=layer.a_prev.copy(),
+            z=layer.z.copy(),
+            a=layer.a.copy(),
+            delta=deltas[i].copy(),
+            delta_equation=_delta_equation(layer, layer is network.output_layer, loss),
+            activation_equation=(
+                "a = e^(z_j) / Σ_k e^(z_k)" if layer.activation.name == "softmax" else "a = σ(z)"
+            ),
+        )
+        for name in ("weights", "biases")[: len(layer.parameters())]:
+            entry.parameters.append(
+                _parameter_trace(name, optimizer, k, pairs[k], before[k], copies[k][0])
+            )
+            k += 1
+        layers.append(entry)
+    return layers
+
+
 def trace_step(
     network: Network,
     X,
@@ -268,76 +373,19 @@ def trace_step(
     Returns
     -------
     StepTrace
-        ``str(trace)`` or ``trace.to_markdown()`` gives the tables.
+        ``str(trace)`` or ``trace.to_markdown()`` gives the tables. A softmax layer's δ is
+        shown as what it is (the softmax Jacobian product, or a − t with cross-entropy).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
     loss = get_loss(loss)
     optimizer = get_optimizer(optimizer)
     x, t = network.check_batch(X, T, loss)
-    a = network.forward(x)
-    value = loss.value(a, t)
-    out = network.output_layer
-    # Network.backward, written out so that every layer's δ is kept
-    delta = loss.output_delta(out.activation, out.z, a, t)
-    deltas: dict[int, np.ndarray] = {}
-    for i in range(len(network.layers) - 1, -1, -1):
-        deltas[i] = delta
-        grad_a_prev = network.layers[i].backward(delta, need_grad_input=i > 0)
-        if i > 0:
-            delta = network.layers[i - 1].delta(grad_a_prev)
-
-    pairs = network.parameters()
-    before = [p.copy() for p, _ in pairs]
-    copies = [(p.copy(), g.copy()) for p, g in pairs]
-    copy.deepcopy(optimizer).step(copies)
-    updates = [new - old for (new, _), old in zip(copies, before, strict=True)]
-
-    layers, k = [], 0
-    dense_index = 0
-    for i, layer in enumerate(network.layers):
-        if not isinstance(layer, Dense):
-            continue
-        dense_index += 1
-        is_output = layer is out
-        entry = LayerTrace(
-            index=dense_index,
-            description=f"{layer.n_inputs} → {layer.n_outputs}, {layer.activation.name}",
-            a_prev=layer.a_prev.copy(),
-            z=layer.z.copy(),
-            a=layer.a.copy(),
-            delta=deltas[i].copy(),
-            delta_equation="∂E/∂a ⊙ σ'(z) (BP1)" if is_output else "(δ_next W_nextᵀ) ⊙ σ'(z) (BP2)",
-        )
-        for name, equation in (
-            ("weights", "∂E/∂W = a_prevᵀ δ (BP4)"),
-            ("biases", "∂E/∂b = Σ δ (BP3)"),
-        ):
-            if name == "biases" and not layer.bias:
-                continue
-            param, grad = pairs[k]
-            terms, eqs = _split_update(optimizer, k, param, grad)
-            total = sum(terms.values()) if terms else None
-            tol = 1e-5 if param.dtype == np.float32 else 1e-10
-            if total is None or not np.allclose(total, updates[k], rtol=tol, atol=tol):
-                terms, eqs = {"step": updates[k]}, {"step": f"{type(optimizer).__name__}.step"}
-            entry.parameters.append(
-                ParameterTrace(
-                    name=name,
-                    before=before[k],
-                    gradient=grad.copy(),
-                    terms=terms,
-                    update=updates[k],
-                    after=copies[k][0],
-                    gradient_equation=equation,
-                    term_equations=eqs,
-                )
-            )
-            k += 1
-        layers.append(entry)
-
+    value, deltas = _backward_deltas(network, x, t, loss)
+    layers = _layer_traces(network, loss, optimizer, deltas)
     if apply:
-        optimizer.step(pairs)
+        optimizer.step(network.parameters())
+    has_softmax = any(layer.activation.name == "softmax" for layer in network.dense_layers)
     return StepTrace(
         loss_name=loss.name,
         loss_value=value,
@@ -345,4 +393,5 @@ def trace_step(
         targets=t,
         layers=layers,
         applied=bool(apply),
+        notes=[SOFTMAX_NOTE] if has_softmax else [],
     )
