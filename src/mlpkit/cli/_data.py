@@ -89,7 +89,7 @@ def _first_image_shape(folder: Path) -> tuple[int, int]:
 
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith("."):
-            return read_image(path).shape  # type: ignore[return-value]
+            return read_image(path).shape
     raise CLIError(f"no .png or .pgm image in {str(folder)!r}")
 
 

@@ -187,17 +187,18 @@ def _apply_config(parser: argparse.ArgumentParser, path: str) -> None:
             raise CLIError(f"config file {path!r}: unknown option {key!r}; known options: "
                            f"{', '.join(sorted(actions))}")  # fmt: skip
         action = actions[key]
+        convert: Any = action.type  # a callable here (argparse types it loosely)
         try:
             if isinstance(action, argparse.BooleanOptionalAction | argparse._StoreTrueAction):
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
             elif action.nargs in ("*", "+"):
-                value = [action.type(str(v)) if action.type else v for v in
+                value = [convert(str(v)) if convert else v for v in
                          (value if isinstance(value, list) else [value])]  # fmt: skip
             elif isinstance(value, list | bool):
                 raise ValueError("expected a single value")
-            elif action.type is not None:
-                value = action.type(str(value))
+            elif convert is not None:
+                value = convert(str(value))
             else:
                 value = str(value)
             if action.choices is not None and value not in action.choices:
@@ -226,7 +227,7 @@ def _build(args: argparse.Namespace, data: Data) -> tuple[Network, Any]:
                   bias=args.bias, init=args.init, seed=args.seed, dtype=args.dtype,
                   dropout=args.dropout)  # fmt: skip
     if args.optimizer == "sgd":
-        optimizer = SGD(learning_rate=args.learning_rate, momentum=args.momentum,
+        optimizer: SGD | Adam = SGD(learning_rate=args.learning_rate, momentum=args.momentum,
                         nesterov=args.nesterov, weight_decay=args.weight_decay)  # fmt: skip
     else:
         optimizer = Adam(learning_rate=args.learning_rate, weight_decay=args.weight_decay)

@@ -301,7 +301,8 @@ def _locate(
     dest = (Path(data_dir).expanduser() if data_dir is not None else cache_dir()) / name
     if not download:
         raise _not_found(name, searched, dest, "Downloading is off (download=False).")
-    found, errors = _found_files(dest), []
+    found = _found_files(dest)
+    errors: list[str] = []
     for stem in IDX_STEMS:
         if stem not in found:
             path = _download(name, stem, dest, progress, errors)

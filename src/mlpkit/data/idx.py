@@ -13,7 +13,7 @@ import hashlib
 import os
 import struct
 import zlib
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
@@ -47,7 +47,8 @@ def _open(path: str | os.PathLike[str], stack: contextlib.ExitStack) -> tuple[IO
     raw = stack.enter_context(open(path, "rb"))
     if raw.read(2) == _GZIP_MAGIC:
         raw.seek(0)
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), True
+        unzipped = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+        return cast(IO[bytes], unzipped), True
     raw.seek(0)
     return raw, False
 

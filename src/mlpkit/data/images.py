@@ -11,6 +11,7 @@ import re
 import struct
 import zlib
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -22,7 +23,8 @@ _IMAGE_SUFFIXES = (".pgm", ".png")
 
 
 def _read_pgm(data: bytes, name: str) -> np.ndarray:
-    tokens, pos = [], 2
+    tokens: list[int] = []
+    pos = 2
     while len(tokens) < 3:
         while pos < len(data) and (data[pos : pos + 1].isspace() or data[pos] == ord("#")):
             if data[pos] == ord("#"):
@@ -194,7 +196,7 @@ def load_image_folder(
         The sub-folder names, sorted.
     """
     if size is not None:
-        size = (size, size) if isinstance(size, int) else tuple(size)
+        size = (size, size) if isinstance(size, int) else cast("tuple[int, int]", tuple(size))
         if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
             raise ValueError(f"size must be None, an int or (height, width) > 0, got {size!r}")
     root = Path(path)
@@ -203,7 +205,8 @@ def load_image_folder(
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:
         raise ValueError(f"path: {str(root)!r} has no sub-folders (one per class expected)")
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[int] = []
     for label, cls in enumerate(classes):
         files = sorted(
             p for p in (root / cls).iterdir()

@@ -51,7 +51,7 @@ MAX_JSON_DEPTH = 64
 
 _PREFIX = struct.Struct("<8sQ")
 _DIGEST = 32
-_DTYPES = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
+_DTYPES: dict[str, np.dtype] = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
 
 
 class ModelFileError(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class StepTrace:
 
     # -- rendering -----------------------------------------------------------------------------
     def _blocks(self, digits: int) -> list[tuple[str, list[str], list[list[str]]]]:
-        def fmt(value: float) -> str:
+        def fmt(value: SupportsFloat) -> str:
             return f"{float(value) + 0.0:.{digits}g}"  # + 0.0 turns −0 into 0
 
         blocks = []
@@ -275,6 +276,7 @@ def _backward_deltas(
     a = network.forward(x)
     value = loss.value(a, t)
     out = network.output_layer
+    assert out.z is not None  # set by forward
     # Network.backward, written out so that every layer's δ is kept
     delta = loss.output_delta(out.activation, out.z, a, t)
     deltas: dict[int, np.ndarray] = {}
@@ -282,6 +284,7 @@ def _backward_deltas(
         deltas[i] = delta
         grad_a_prev = network.layers[i].backward(delta, need_grad_input=i > 0)
         if i > 0:
+            assert grad_a_prev is not None  # asked for with need_grad_input
             delta = network.layers[i - 1].delta(grad_a_prev)
     return value, deltas
 

@@ -192,7 +192,9 @@ def xor_step() -> WorkedExample:
     network = logic_gate_network("xor")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     outputs = network.forward(X)[:, 0]
-    hidden = network.layers[0].a[:, 2]
+    first = network.dense_layers[0]  # layers[0]
+    assert first.a is not None  # set by forward (narrows the type)
+    hidden = first.a[:, 2]
     lines = [
         "A unit outputs 1 when its weighted sum reaches its threshold (Heaviside), else 0.",
         "Hidden unit h (AND): x0 + x1 ≥ 1.2.  Output: x0 + x1 − 2h ≥ 0.6.",
@@ -225,17 +227,19 @@ def forward_3_input() -> WorkedExample:
     out = network.forward([[0.4, 0.1]])
     lines = ["Inputs x = (0.4, 0.1) and the bias input 1; the output units have no bias.", ""]
     for name, layer in (("hidden", hidden), ("output", output)):
+        assert layer.a_prev is not None and layer.z is not None and layer.a is not None
         for j in range(layer.n_outputs):
             terms = [
                 f"({w:g})({v:.4g})"
                 for w, v in zip(layer.weights[:, j], layer.a_prev[0], strict=True)
             ]
-            if layer.bias:
+            if layer.bias and layer.biases is not None:
                 terms.insert(0, f"({layer.biases[j]:g})(1)")
             lines.append(
                 f"{name} {j + 1}: σ({' + '.join(terms)}) = σ({layer.z[0, j]:.6g}) "
                 f"= {layer.a[0, j]:.6g}"
             )
+    assert hidden.z is not None and hidden.a is not None and output.z is not None
     checks = [
         Check("z_h1", hidden.z[0, 0], "0.19"),
         Check("h1", hidden.a[0, 0], "0.547"),
@@ -266,7 +270,9 @@ def chain_rule() -> WorkedExample:
     w = np.array([[1.0, 1.0, 1.0]])
     network.forward(w)
     grad_o = outer.backward(np.ones((1, 1)))  # ∂P/∂o = (3, −7)
+    assert grad_o is not None
     grad_w = inner.backward(inner.delta(grad_o))  # ∂P/∂w = ∂P/∂o · ∂o/∂w
+    assert grad_w is not None
     lines = [
         "∂P/∂w_i = Σ_j ∂P/∂o_j · ∂o_j/∂w_i, with ∂P/∂o = (3, −7) and",
         "∂o/∂w = [[1, −2, 5], [2, −1, 0]] (rows o1, o2):",

@@ -61,7 +61,7 @@ class _ClassWeightedLoss(Loss):
     def __init__(self, base: Loss, weights: np.ndarray) -> None:
         super().__init__(base.reduction)
         self.base, self.weights = base, np.asarray(weights, dtype=np.float64)
-        self.name = base.name
+        self.name = base.name  # type: ignore[misc]  # Loss.name is a ClassVar; wrapped per instance
 
     def sample_weights(self, t: np.ndarray) -> np.ndarray:
         """Weight of each sample (n_samples,) from its one-hot or 0/1 target row."""
@@ -116,6 +116,8 @@ class _ValidationScore(Callback):
 class BaseMLP(BaseEstimator):
     """Hyper-parameters and ``fit`` shared by :class:`~mlpkit.sklearn.MLPClassifier` and
     :class:`~mlpkit.sklearn.MLPRegressor`; see those for the parameters."""
+
+    _optimizer: SGD | Adam  # set by the first fit (annotation only: hasattr stays False)
 
     _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -182,7 +184,7 @@ class BaseMLP(BaseEstimator):
                 raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}.")
         return [int(s) for s in sizes]
 
-    def _make_optimizer(self, batch_size: int):
+    def _make_optimizer(self, batch_size: int) -> SGD | Adam:
         # scikit-learn adds alpha/(2 n_batch)·‖W‖² to the batch loss, i.e. alpha·W/batch_size to
         # the gradient of the mean loss: that is mlpkit's weight_decay λ = alpha / batch_size.
         decay = float(self.alpha) / batch_size

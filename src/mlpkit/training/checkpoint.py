@@ -17,7 +17,7 @@ import signal
 import threading
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -75,7 +75,7 @@ def data_fingerprint(*arrays: np.ndarray) -> str:
     for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.shape}{array.dtype.str}".encode())
-        digest.update(memoryview(array).cast("B"))
+        digest.update(array.data.cast("B"))
     return digest.hexdigest()[:16]
 
 
@@ -240,7 +240,7 @@ def check_fingerprint(folder: Path, saved: dict, current: dict) -> None:
 
 
 def rng_state(rng: np.random.Generator) -> dict:
-    return rng.bit_generator.state
+    return cast(dict, rng.bit_generator.state)
 
 
 def set_rng_state(rng: np.random.Generator, state: dict, folder: Path) -> None:
