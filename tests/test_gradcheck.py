@@ -8,7 +8,7 @@ import pytest
 
 import mlpkit as mk
 from mlpkit import Dense, Network, check_gradients
-from mlpkit.gradcheck import GradientCheck, gradient_check
+from mlpkit.gradcheck import GradientCheckReport, gradient_check
 
 
 def relu_case(seed: int) -> tuple[Network, np.ndarray, np.ndarray]:
@@ -68,7 +68,7 @@ def test_a_unit_exactly_at_its_kink_is_named():
     output.weights = [[2.0], [1.0]]
     net = Network([layer, output])
     result = gradient_check(net, [[1.0, 1.0]], [[0.3]], "squared_error")
-    assert isinstance(result, GradientCheck)
+    assert isinstance(result, GradientCheckReport)
     assert result.names == ["layer 1 weights", "layer 1 biases", "layer 2 weights",
                             "layer 2 biases"]
     assert result.straddling == [

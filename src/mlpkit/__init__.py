@@ -58,7 +58,7 @@ from .training import (
     train,
 )
 from .metrics import accuracy, classification_report, confusion_matrix
-from .gradcheck import GradientCheck, check_gradients, gradient_check, numerical_gradients
+from .gradcheck import GradientCheckReport, check_gradients, gradient_check, numerical_gradients
 from .lectures import (
     LECTURES,
     NotLinearlySeparableWarning,
@@ -98,7 +98,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
-    "GradientCheck",
+    "GradientCheckReport",
     "History",
     "IDXFormatError",
     "Identity",

@@ -20,7 +20,7 @@ from .losses import Loss, get_loss
 from .network import Network
 
 __all__ = [
-    "GradientCheck",
+    "GradientCheckReport",
     "central_differences",
     "check_gradients",
     "gradient_check",
@@ -75,7 +75,7 @@ def central_differences(params: Sequence[np.ndarray], error: Callable[[], float]
 
 
 @dataclass
-class GradientCheck:
+class GradientCheckReport:
     """Backprop against finite differences, parameter array by parameter array.
 
     Every list holds one array per parameter, in :meth:`Network.parameters` order and of
@@ -188,11 +188,11 @@ def _difference(net: Network, loss: Loss, X: np.ndarray, t: np.ndarray, flat: np
 
 
 def gradient_check(network: Network, X, T, loss: str | Loss = "squared_error",
-                   step: float = 1e-3, atol: float = 1e-5) -> GradientCheck:
+                   step: float = 1e-3, atol: float = 1e-5) -> GradientCheckReport:
     """Backprop against finite differences for every weight and bias, kinks reported.
 
     Like :func:`check_gradients` (same ``step`` and ``atol``; float64 on a copy), but returns
-    the :class:`GradientCheck` with both gradients, the error of every parameter and which
+    the :class:`GradientCheckReport` with both gradients, the error of every parameter and which
     parameters straddle a kink. A parameter whose five-point stencil (±step, ±2·step) moves
     a pre-activation z of a ReLU / leaky ReLU / step unit, or an a − t of the absolute error,
     across 0 is retried with step/10 and step/100; only if every step crosses is it marked.
@@ -234,7 +234,7 @@ def gradient_check(network: Network, X, T, loss: str | Loss = "squared_error",
         numeric.append(g_fd)
         straddles.append(kinked)
         errors.append(np.abs(g_bp - g_fd) / denom)
-    return GradientCheck(_parameter_names(net), analytic, numeric, errors, straddles)
+    return GradientCheckReport(_parameter_names(net), analytic, numeric, errors, straddles)
 def check_gradients(network: Network, X, T, loss: str | Loss = "squared_error",
                     step: float = 1e-3, atol: float = 1e-5) -> float:
     """Worst relative error between backprop and finite-difference gradients, over every
