@@ -29,3 +29,11 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"MLPKIT_DATA={value!r} is not a directory")
     return path
+
+
+@pytest.fixture
+def blobs(rng) -> tuple[np.ndarray, np.ndarray]:
+    """40 samples of 4 normal features (n_samples, n_features) and labels: 1 where x0 > 0."""
+    X = rng.normal(size=(40, 4))
+    y = (X[:, 0] > 0).astype(np.int64)
+    return X, y
