@@ -75,6 +75,8 @@ from .lectures import (
 from .validation import InvalidInputError, check_model_size
 from .io import ModelFileError, UnsupportedFormatVersion, load, read_model_file, save
 
+#: The version, written only here: pyproject.toml reads it (dynamic = ["version"]), and
+#: `mlpkit --version`, model files and CHANGELOG.md follow it.
 __version__ = "0.1.0"
 
 __all__ = [
