@@ -13,7 +13,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -187,18 +187,17 @@ def _apply_config(parser: argparse.ArgumentParser, path: str) -> None:
             raise CLIError(f"config file {path!r}: unknown option {key!r}; known options: "
                            f"{', '.join(sorted(actions))}")  # fmt: skip
         action = actions[key]
-        convert: Any = action.type  # a callable here (argparse types it loosely)
         try:
             if isinstance(action, argparse.BooleanOptionalAction | argparse._StoreTrueAction):
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
             elif action.nargs in ("*", "+"):
-                value = [convert(str(v)) if convert else v for v in
+                value = [cast(Any, action.type)(str(v)) if action.type else v for v in
                          (value if isinstance(value, list) else [value])]  # fmt: skip
             elif isinstance(value, list | bool):
                 raise ValueError("expected a single value")
-            elif convert is not None:
-                value = convert(str(value))
+            elif action.type is not None:
+                value = cast(Any, action.type)(str(value))
             else:
                 value = str(value)
             if action.choices is not None and value not in action.choices:

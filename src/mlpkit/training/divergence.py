@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any, cast
 
 import numpy as np
 
@@ -70,10 +69,10 @@ class GradientCheck:
         self.limit2 = min(limit * limit, sys.float_info.max)  # bound² must stay below this
         self.ones: dict[int, np.ndarray] = {}
         # (layer, batch rows from which summing W is cheaper, gradients, fixed ‖a_prev‖²)
-        self.plan: list[tuple[Any, float, list[np.ndarray], float | None]] = []
+        self.plan = []
         for i, layer in enumerate(network.layers):
             if layer.trainable:
-                n_in, n_out = cast(int, layer.n_inputs), cast(int, layer.n_outputs)
+                n_in, n_out = layer.n_inputs, layer.n_outputs
                 known = input_norm2 if i == 0 and math.isfinite(input_norm2) else None
                 self.plan.append((layer, 2 * n_in * n_out / (n_in + n_out),
                                   [grad for _, grad in layer.parameters()], known))
