@@ -1,14 +1,13 @@
 # Two commands for a new machine:
 #   make demo   set up .venv and train a network, with a progress bar and a final accuracy
 #   make test   set up .venv and run the test suite (TORCH=1 adds the PyTorch cross-checks)
-# and for contributors: make lint, make typecheck (both run in .ci/run)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= all,dev
 STAMP  := $(VENV)/.installed-$(shell echo "$(EXTRAS)" | tr ',' '-')
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +30,13 @@ test: $(STAMP) $(if $(TORCH),torch)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples fuzz
 
-# mypy, configured in pyproject.toml ([tool.mypy]): 0 errors on src/
-typecheck: $(STAMP)
-	$(BIN)/mypy src
-
 bench: $(STAMP) torch
 	$(BIN)/python benchmarks/compare.py
+
+# mypy, configured in pyproject.toml ([tool.mypy]): 0 errors on src/ (.ci/run runs it)
+.PHONY: typecheck
+typecheck: $(STAMP)
+	$(BIN)/mypy src
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache runs
