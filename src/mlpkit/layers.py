@@ -230,6 +230,11 @@ class Dense:
             f"bias={self.bias})"
         )
 
+    def _repr_html_(self) -> str:  # Jupyter: shapes, activation, parameter ranges
+        from ._display import dense_html
+
+        return dense_html(self)
+
 
 class Dropout:
     """Inverted dropout: while training, zero each input with probability ``rate`` and scale

@@ -194,6 +194,11 @@ class Network:
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
         return f"Network([\n    {inner},\n])"
 
+    def _repr_html_(self) -> str:  # Jupyter: a table of the layers
+        from ._display import network_html
+
+        return network_html(self)
+
 
 def mlp(
     sizes: Sequence[int],

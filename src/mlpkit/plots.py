@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,7 +27,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .io.atomic import atomic_write
 from .layers import Dense
 from .network import Network
-from .training.history import History
 
 __all__ = [
     "plot_confusion_matrix",
@@ -50,8 +49,14 @@ def _finish(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 100)
     return figure
 
 
-def _history_dict(history: History | dict) -> dict:
-    if isinstance(history, History):
+class _HistoryLike(Protocol):
+    """A :class:`mlpkit.History` (not imported here: ``History.plot`` calls this module)."""
+
+    def as_dict(self) -> dict: ...
+
+
+def _history_dict(history: _HistoryLike | dict) -> dict:
+    if callable(getattr(history, "as_dict", None)):
         return history.as_dict()
     if isinstance(history, dict):
         return history
@@ -63,7 +68,9 @@ def _series(data: dict, key: str) -> np.ndarray:
     return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
 
-def plot_history(history: History | dict, path: str | os.PathLike[str] | None = None) -> Figure:
+def plot_history(
+    history: _HistoryLike | dict, path: str | os.PathLike[str] | None = None
+) -> Figure:
     """Loss (left) and accuracy (right) per epoch, training and validation.
 
     Parameters

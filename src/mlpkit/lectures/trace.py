@@ -15,6 +15,7 @@ from typing import SupportsFloat
 
 import numpy as np
 
+from .. import _display
 from ..layers import Dense
 from ..losses import Loss, get_loss
 from ..network import Network
@@ -179,6 +180,12 @@ class StepTrace:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def __repr__(self) -> str:
+        return _display.step_trace_repr(self)
+
+    def _repr_html_(self) -> str:  # Jupyter: the tables of to_text()
+        return _display.step_trace_html(self)
 
 
 def _split_update(

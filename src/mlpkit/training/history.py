@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from .. import _display
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["History"]
 
@@ -56,3 +63,31 @@ class History:
 
         known = {k: restore(v) for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+    def __repr__(self) -> str:
+        return _display.history_repr(self)
+
+    def _repr_html_(self) -> str:  # Jupyter: a table, one row per epoch
+        return _display.history_html(self)
+
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:
+        """Loss and accuracy per epoch, training and validation (:func:`mlpkit.plots.plot_history`).
+
+        Parameters
+        ----------
+        path : path, optional
+            Also write the figure there as PNG.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            In Jupyter, the value of a cell ending in ``history.plot()`` is drawn below it.
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed (the ``plot`` extra).
+        """
+        from ..plots import plot_history
+
+        return plot_history(self, path)

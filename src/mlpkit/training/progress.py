@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..network import Network
     from .history import History
 
-__all__ = ["EpochSummary", "ProgressBar", "StopOnInterrupt", "format_epoch"]
+__all__ = ["EpochSummary", "ProgressBar", "StopOnInterrupt", "format_epoch", "in_notebook"]
 
 
 def _percent(value: float) -> str:
@@ -66,6 +66,13 @@ class EpochSummary(Callback):
         print(line, file=stream, flush=True)
 
 
+def in_notebook() -> bool:
+    """True when running in a Jupyter kernel, where tqdm.auto draws a notebook widget bar."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 def _tqdm() -> Any:
     try:
         from tqdm.auto import tqdm
@@ -88,7 +95,8 @@ class ProgressBar(Callback):
         The epoch limit, shown in the bar's label as ``epoch k/epochs``.
     stream : file object, default sys.stderr
     disable : bool or None, default None
-        True: no bar. None: a bar only when ``stream`` is a terminal.
+        True: no bar. None: a bar when ``stream`` is a terminal, or in Jupyter (where
+        ``tqdm.auto`` draws tqdm's notebook widget instead of text).
     refresh_every : int, default 50
         Update the loss shown every this many batches (tqdm itself limits redraws to 10 per
         second).
@@ -132,7 +140,7 @@ class ProgressBar(Callback):
         stream = self.stream if self.stream is not None else sys.stderr
         disable = self.disable
         if disable is None:
-            disable = not (hasattr(stream, "isatty") and stream.isatty())
+            disable = not (hasattr(stream, "isatty") and stream.isatty()) and not in_notebook()
         total = f"/{self.epochs}" if self.epochs else ""
         self.bar = self._tqdm(
             total=self.n_batches,
