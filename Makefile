@@ -1,13 +1,16 @@
 # Two commands for a new machine:
 #   make demo   set up .venv and train a network, with a progress bar and a final accuracy
 #   make test   set up .venv and run the test suite (TORCH=1 adds the PyTorch cross-checks)
+# and, for the documentation:
+#   make docs        build the documentation site into site/ (strict: a broken link fails)
+#   make notebooks   run the lecture notebooks in notebooks/ (make test runs them too)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= all,dev
+EXTRAS ?= all,dev,docs
 STAMP  := $(VENV)/.installed-$(shell echo "$(EXTRAS)" | tr ',' '-')
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +31,13 @@ test: $(STAMP) $(if $(TORCH),torch)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples fuzz
+	$(BIN)/ruff check src tests benchmarks examples fuzz notebooks docs/hooks.py
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_notebooks.py
 
 bench: $(STAMP) torch
 	$(BIN)/python benchmarks/compare.py
@@ -39,4 +48,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache runs
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache runs site

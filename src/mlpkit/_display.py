@@ -30,7 +30,7 @@ _HISTORY_COLUMNS = (
     ("val_loss", "val_loss", ".4f"),
     ("val_accuracy", "val_accuracy", "%"),
     ("learning_rate", "η", ".4g"),
-    ("seconds", "seconds", ".2f"),
+    ("seconds", "seconds", ".3g"),
 )
 
 
