@@ -2,7 +2,7 @@
 
 Each notebook in notebooks/ is executed with nbclient in a Jupyter kernel (``python3``, the
 interpreter running the tests), in a temporary folder. They use small data (said in each
-notebook) so that all of them together run in about a minute on 2 cores; the MNIST notebook
+notebook) so that each runs in seconds on 2 cores; the MNIST notebook
 uses ``$MLPKIT_DATA`` when it is set and scikit-learn's digits otherwise. Needs the ``docs``
 extra (nbclient, nbformat, ipykernel); skipped without it.
 """
@@ -59,6 +59,13 @@ def test_notebook_runs_without_error(path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # The kernel is a new process: with numba it would compile the optional kernels again
+    # (about 10 s each time on 2 cores, minutes on a loaded machine); the notebooks teach the
+    # plain NumPy path, which every other test checks against the compiled one. One BLAS
+    # thread: several multi-threaded BLAS processes on 2 cores slow each other down 10-fold.
+    monkeypatch.setenv("MLPKIT_NUMBA", "0")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook, timeout=120, kernel_name=_kernel_name(),
