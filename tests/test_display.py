@@ -121,3 +121,12 @@ def test_progress_bar_is_drawn_in_a_notebook(monkeypatch):
     bar.on_epoch_begin(0)
     assert not bar.bar.disable
     bar.on_train_end(None)
+
+
+def test_estimator_verbose_draws_a_bar_in_a_notebook(monkeypatch):
+    pytest.importorskip("tqdm")
+    estimators = pytest.importorskip("mlpkit.sklearn")
+    model = estimators.MLPClassifier(verbose=True)
+    assert [type(c).__name__ for c in model._progress_callbacks(3)] == ["EpochSummary"]
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    assert [type(c).__name__ for c in model._progress_callbacks(3)] == ["ProgressBar"]

@@ -225,13 +225,13 @@ class BaseMLP(BaseEstimator):
         return min(int(self.batch_size), n_samples)
 
     def _progress_callbacks(self, epochs: int) -> list[Callback]:
-        """``verbose``: a tqdm bar on a terminal, else one summary line per epoch on stderr
-        (where scikit-learn prints its "Iteration k, loss = ..." lines)."""
+        """``verbose``: a tqdm bar on a terminal or in Jupyter, else one summary line per epoch on
+        stderr (where scikit-learn prints its "Iteration k, loss = ..." lines)."""
         if not self.verbose:
             return []
-        from ..training.progress import EpochSummary, ProgressBar
+        from ..training.progress import EpochSummary, ProgressBar, in_notebook
 
-        if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()) and not in_notebook():
             return [EpochSummary(epochs=epochs)]
         try:
             return [ProgressBar(epochs=epochs)]
