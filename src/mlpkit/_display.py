@@ -95,7 +95,7 @@ def network_html(network: Any) -> str:
     rows = [_layer_row(i + 1, layer) for i, layer in enumerate(network.layers)]
     rows.append(["", "total", "", "", "", f"{network.n_parameters:,}"])
     sizes = "-".join(str(n) for n in network.sizes)
-    caption = f"Network {sizes} ({network.dtype}): z = a_prev · W + b, a = σ(z) per layer"
+    caption = f"Network {sizes} ({network.dtype})"
     header = ["#", "layer", "inputs → units", "activation σ", "bias", "parameters"]
     return html_table(header, rows, caption, bold_rows=frozenset({len(rows) - 1}))
 
