@@ -56,10 +56,10 @@ class _HistoryLike(Protocol):
 
 
 def _history_dict(history: _HistoryLike | dict) -> dict:
-    if callable(getattr(history, "as_dict", None)):
-        return history.as_dict()
     if isinstance(history, dict):
         return history
+    if callable(getattr(history, "as_dict", None)):
+        return history.as_dict()
     raise TypeError(f"history must be a History or its as_dict(), got {type(history).__name__}")
 
 
