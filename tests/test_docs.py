@@ -35,7 +35,7 @@ import mlpkit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(
-    [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")],
+    [ROOT / "README.md", ROOT / "benchmarks" / "README.md", *(ROOT / "docs").rglob("*.md")],
     key=lambda p: p.relative_to(ROOT).as_posix(),
 )
 _FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)\s*$")
