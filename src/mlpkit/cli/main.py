@@ -538,6 +538,11 @@ def _run_lecture(args: argparse.Namespace) -> int:
 SUBCOMMANDS = [_add_train, _add_evaluate, _add_predict, _add_info,
                _add_trace, _add_lecture]
 
+# the playground's subcommand lives in its package (its web server is imported only when run)
+from ..playground.cli import add_parser as _add_playground  # noqa: E402
+
+SUBCOMMANDS.append(_add_playground)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``mlpkit`` argument parser with every subcommand."""

@@ -1,0 +1,367 @@
+"""The playground's data, settings, session (same engine, same numbers), protocol and server.
+
+The server tests use Starlette's TestClient (skipped without the 'playground' extra); the
+browser tests are in test_playground_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit.playground import PlaygroundConfig, Session, datasets, protocol
+from mlpkit.playground.session import build_network
+
+
+def weights_equal(a: mlpkit.Network, b: mlpkit.Network) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
+# -- data ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss"])
+def test_datasets_are_seeded_and_in_the_playground_square(name):
+    X, y = datasets.make_dataset(name, 200, 0.1, seed=3)
+    X2, y2 = datasets.make_dataset(name, 200, 0.1, seed=3)
+    assert X.shape == (200, 2) and y.shape == (200,)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert np.abs(X).max() <= 6.5
+    if name.startswith("reg"):
+        assert -1 <= y.min() < y.max() <= 1
+    else:
+        assert set(np.unique(y)) == {0, 1}
+
+
+def test_features_and_targets():
+    X = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    F = datasets.feature_matrix(X, ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"])
+    assert np.allclose(F[1], [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)])
+    y = np.array([0, 1])
+    assert datasets.targets(y, "classification", "pm1").ravel().tolist() == [-1, 1]
+    assert datasets.targets(y, "classification", "0109").ravel().tolist() == [0.1, 0.9]
+    X_train, _, X_test, _ = datasets.split(np.zeros((10, 2)), np.zeros(10), 0.3)
+    assert len(X_train) == 3 and len(X_test) == 7
+
+
+# -- settings -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"colour": 1}, "unknown field"),
+        ({"hidden": [4] * 7}, "hidden must be a list of 0 to 6"),
+        ({"hidden": [9]}, "[1, 8]"),
+        ({"hidden": [True]}, "integer"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"learning_rate": "0.1"}, "must be a number"),
+        ({"features": []}, "features"),
+        ({"features": ["x1", "x1"]}, "at most once"),
+        ({"dataset": "moons"}, "dataset must be one of"),
+        ({"n_points": 10**6}, "n_points"),
+        ({"loss": "cross_entropy"}, "targets '01' or '0109'"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_field_named(fields, words):
+    with pytest.raises((TypeError, ValueError), match=None) as info:
+        PlaygroundConfig.from_dict(fields)
+    assert words in str(info.value)
+
+
+def test_settings_round_trip_through_their_dict():
+    config = PlaygroundConfig.from_dict({"hidden": [3, 2, 1], "features": ["x2", "x1"],
+                                         "loss": "cross_entropy", "targets": "0109"})
+    assert config.features == ("x1", "x2")  # the page's order
+    assert PlaygroundConfig.from_dict(config.to_dict()) == config
+
+
+# -- same engine, same numbers -------------------------------------------------------------
+@pytest.mark.parametrize("fields", [
+    {},
+    {"dataset": "xor", "hidden": [5, 3], "momentum": 0.9, "regularization": "L2",
+     "reg_rate": 0.01, "features": ["x1", "x2", "x1sq", "sinx2"]},
+    {"dataset": "gauss", "optimizer": "adam", "batch_mode": "online", "n_points": 100,
+     "loss": "cross_entropy", "targets": "01", "regularization": "L1", "reg_rate": 0.001},
+    {"dataset": "reg-plane", "batch_mode": "fullbatch", "activation": "relu", "init": "he"},
+])
+def test_a_session_and_mlpkit_train_with_the_same_seed_give_the_same_weights(fields):
+    config = PlaygroundConfig.from_dict(fields)
+    session = Session(config)
+    for _ in range(3):  # as the page does: one update at a time
+        session.train(1)
+    session.train(2)
+
+    # the same run written with the public API only
+    X, y = datasets.make_dataset(config.dataset, config.n_points, config.noise / 100, config.seed)
+    X_train, y_train, _, _ = datasets.split(X, y, config.train_ratio / 100)
+    F = datasets.feature_matrix(X_train, config.features)
+    T = datasets.targets(y_train, config.problem, config.targets)
+    network = mlpkit.mlp([F.shape[1], *config.hidden, 1], activation=config.activation,
+                         output_activation=config.output_activation, init=config.init,
+                         seed=config.seed + 1, dtype=np.float64)
+    decay = config.reg_rate if config.regularization == "L2" else 0.0
+    l1 = config.reg_rate if config.regularization == "L1" else 0.0
+    optimizer = (mlpkit.Adam(config.learning_rate, weight_decay=decay, l1=l1)
+                 if config.optimizer == "adam" else
+                 mlpkit.SGD(config.learning_rate, momentum=config.momentum, weight_decay=decay,
+                            l1=l1))
+    mlpkit.train(network, F, T, loss=config.mlpkit_loss, optimizer=optimizer, epochs=5,
+                 batch_size=config.batch, seed=config.seed + 2)
+    assert session.epoch == 5
+    assert weights_equal(session.network, network)
+
+
+def test_one_sample_is_exactly_one_online_update():
+    session = Session(PlaygroundConfig(momentum=0.5))
+    session.train(1)
+    before = session.network.get_weights()
+    network = build_network(session.config)
+    network.set_weights(before)
+    x, t = session.F_train[7:8], session.T_train[7:8]
+    network.backprop(x, t, "squared_error")
+    # Δw(t) = −η ∂E/∂w + α Δw(t−1) with η = 0.03, α = 0.5
+    velocities = [v.copy() for v in session.optimizer.velocities]
+    trace = session.one_sample(7)
+    expected = [w - 0.03 * g + 0.5 * v for w, (_, g), v in
+                zip(before, network.parameters(), velocities, strict=True)]
+    for got, want in zip(session.network.get_weights(), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert trace["applied"] and session.updates == 25 + 1
+    terms = trace["layers"][0]["weights"]["terms"]
+    assert set(terms) == {"gradient", "momentum", "weight decay"}
+
+
+def test_the_script_repeats_the_run(tmp_path):
+    session = Session(PlaygroundConfig(dataset="xor", momentum=0.9, n_points=200))
+    session.train(3)
+    session.one_sample(4)
+    session.configure(PlaygroundConfig.from_dict({"learning_rate": 0.1}, base=session.config))
+    session.train(2)
+    script = tmp_path / "run.py"
+    script.write_text(session.script())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "test loss" in result.stdout
+    assert weights_equal(mlpkit.load(tmp_path / "playground.mlpk"), session.network)
+
+
+def test_live_settings_keep_the_network_and_others_reset_it():
+    session = Session()
+    session.train(2)
+    kept = session.network
+    assert not session.configure(PlaygroundConfig.from_dict({"learning_rate": 0.3},
+                                                            base=session.config))
+    assert session.network is kept and session.optimizer.learning_rate == 0.3
+    assert session.epoch == 2
+    assert session.configure(PlaygroundConfig.from_dict({"hidden": [3]}, base=session.config))
+    assert session.epoch == 0 and session.network.sizes == [2, 3, 1]
+
+
+# -- the lecture's numbers -------------------------------------------------------------------
+def test_the_2_2_2_preset_shows_the_lectures_numbers():
+    session = Session(PlaygroundConfig(preset="backprop-2-2-2"))
+    example = {c.label: c for c in mlpkit.worked_example("backprop-2-2-2").checks}
+    trace = session.trace(0)
+    hidden, output = trace["layers"]
+    assert example["out_h1"].ok and abs(hidden["a"][0] - example["out_h1"].computed) < 1e-12
+    assert abs(output["a"][0] - float(example["out_o1"].published)) <= example["out_o1"].allowed
+    assert abs(trace["loss"] - float(example["E_total"].published)) < 1e-9
+    w5 = output["weights"]["after"][0][0]
+    assert abs(w5 - float(example["w5 after"].published)) <= example["w5 after"].allowed
+    w1 = hidden["weights"]["after"][0][0]
+    assert abs(w1 - float(example["w1 after"].published)) <= example["w1 after"].allowed
+
+
+def test_the_xor_step_preset_computes_xor_and_says_it_cannot_be_trained():
+    session = Session(PlaygroundConfig(preset="xor-step"))
+    outputs = [session.trace(i)["layers"][-1]["a"][0] for i in range(4)]
+    assert outputs == [0.0, 1.0, 1.0, 0.0]
+    assert "step" in session.trace(0)["note"]
+    answer = protocol.handle(session, json.dumps({"type": "train", "epochs": 1}))
+    assert answer["type"] == "error" and "step" in answer["message"]
+
+
+# -- the protocol ----------------------------------------------------------------------------
+def malformed_messages(n: int) -> list:
+    rng = np.random.default_rng(0)
+    fixed = [
+        "", "not json", "[]", "1", "null", '"text"', "{}", '{"type": 3}', '{"type": "fly"}',
+        '{"type": "train", "epochs": 0}', '{"type": "train", "epochs": 1000000}',
+        '{"type": "train", "epochs": "5"}', '{"type": "train", "epochs": true}',
+        '{"type": "train", "speed": 1}', '{"type": "sample", "index": -1}',
+        '{"type": "sample", "index": 10000}', '{"type": "trace"}',
+        '{"type": "config", "config": {"hidden": [8, 8, 8, 8, 8, 8, 8]}}',
+        '{"type": "config", "config": {"hidden": [100]}}',
+        '{"type": "config", "config": {"n_points": 100000000}}',
+        '{"type": "config", "config": {"learning_rate": NaN}}',
+        '{"type": "config", "config": {"learning_rate": Infinity}}',
+        '{"type": "config", "config": []}', '{"type": "config"}',
+        '{"type": "download", "what": "/etc/passwd"}', '{"type": "ping", "id": [1]}',
+        '{"type": "ping", "id": "' + "x" * 100 + '"}', "[" * 10000 + "]" * 10000,
+        "x" * (protocol.MAX_MESSAGE + 1), None, b"binary",
+    ]
+    messages = list(fixed)
+    while len(messages) < n:
+        raw = bytes(rng.integers(0, 256, rng.integers(1, 200))).decode("latin-1")
+        messages.append(raw if rng.random() < 0.5 else '{"type": "config", "config": '
+                        + json.dumps({"seed": raw}) + "}")
+    return messages[:n]
+
+
+def test_a_thousand_malformed_messages_are_answered_with_errors_and_change_nothing():
+    session = Session()
+    weights = session.network.get_weights()
+    for text in malformed_messages(1000):
+        answer = protocol.handle(session, text)
+        assert answer["type"] == "error", text
+        assert isinstance(answer["message"], str) and answer["message"]
+    assert all(np.array_equal(a, b) for a, b in zip(weights, session.network.get_weights(),
+                                                    strict=True))
+    assert protocol.handle(session, '{"type": "ping", "id": 5}') == {"type": "pong", "id": 5}
+    assert protocol.handle(session, '{"type": "train", "epochs": 2}')["epoch"] == 2
+
+
+def test_downloads_are_a_model_file_and_a_script(tmp_path):
+    session = Session()
+    session.train(1)
+    answer = protocol.handle(session, '{"type": "download", "what": "model"}')
+    path = tmp_path / answer["name"]
+    path.write_bytes(base64.b64decode(answer["data"]))
+    loaded = mlpkit.load(path)
+    assert weights_equal(loaded, session.network)
+    assert loaded.metadata["playground"]["dataset"] == "circle"
+    script = protocol.handle(session, '{"type": "download", "what": "script"}')
+    assert "mlpkit.train(" in base64.b64decode(script["data"]).decode()
+
+
+# -- the server ------------------------------------------------------------------------------
+starlette = pytest.importorskip("starlette", reason="needs the 'playground' extra")
+pytest.importorskip("httpx2", reason="starlette's TestClient needs httpx2")
+from starlette.testclient import TestClient  # noqa: E402
+from starlette.websockets import WebSocketDisconnect  # noqa: E402
+
+from mlpkit.playground.server import HostGuard, create_app  # noqa: E402
+
+HOST = "testserver"
+OWN = {"origin": "http://testserver"}
+
+
+@pytest.fixture
+def client():
+    app = create_app(allowed_hosts=[HOST])
+    with TestClient(app) as c:
+        yield c
+
+
+def test_the_page_and_its_files_are_served_with_a_strict_policy(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'data-testid="play"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for name in ("playground.js", "playground.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert "http" not in client.get("/static/index.html").text.split("<body>")[0].replace(
+        "http-equiv", "")  # nothing loaded from elsewhere
+
+
+def test_a_foreign_origin_or_host_is_refused(client):
+    assert client.get("/", headers={"origin": "http://evil.example"}).status_code == 403
+    assert client.get("/", headers={"host": "evil.example:8765"}).status_code == 403
+    for headers in ({"origin": "http://evil.example"}, {}, {"host": "rebound.example",
+                                                          **OWN}):
+        with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws", headers=headers):
+            pass
+
+
+def test_the_host_guard_accepts_ip_literals_only_on_a_wildcard_bind():
+    guard = HostGuard(["127.0.0.1:8765"], any_ip_port=8765)
+    assert guard.host_ok("127.0.0.1:8765") and guard.host_ok("192.168.1.5:8765")
+    assert not guard.host_ok("attacker.example:8765") and not guard.host_ok("192.168.1.5:80")
+    assert not HostGuard(["127.0.0.1:8765"]).host_ok("192.168.1.5:8765")
+
+
+def test_the_websocket_answers_every_message_and_keeps_running(client):
+    with client.websocket_connect("/ws", headers=OWN) as ws:
+        ws.send_text(json.dumps({"type": "config", "config": {"hidden": [3]}, "id": 1}))
+        state = json.loads(ws.receive_text())
+        assert state["type"] == "state" and state["sizes"] == [2, 3, 1] and state["id"] == 1
+        for text in malformed_messages(1000):
+            if isinstance(text, bytes):
+                ws.send_bytes(text)
+            else:
+                ws.send_text(text if text is not None else "null")
+            assert json.loads(ws.receive_text())["type"] == "error"
+        ws.send_text('{"type": "train", "epochs": 3}')
+        frame = json.loads(ws.receive_text())
+        assert frame["type"] == "frame" and frame["epoch"] == 3
+        assert frame["test_loss"] < state["frame"]["test_loss"]
+        ws.send_text('{"type": "sample", "index": 0}')
+        assert json.loads(ws.receive_text())["trace"]["applied"]
+
+
+def test_each_tab_has_its_own_network(client):
+    sessions = client.app.state.sessions
+    with client.websocket_connect("/ws", headers=OWN) as one, \
+            client.websocket_connect("/ws", headers=OWN) as two:
+        one.send_text('{"type": "config", "config": {"hidden": [5, 5]}}')
+        two.send_text('{"type": "train", "epochs": 1}')
+        assert json.loads(one.receive_text())["sizes"] == [2, 5, 5, 1]
+        assert json.loads(two.receive_text())["epoch"] == 1
+        assert sorted(s.network.sizes for s in sessions.values()) == [[2, 4, 2, 1],
+                                                                      [2, 5, 5, 1]]
+    assert not sessions
+
+
+# -- the command ---------------------------------------------------------------------------
+def get(url: str, **headers) -> int:
+    """The HTTP status of GET ``url`` (urllib: no client library needed)."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_command_prints_the_url_serves_the_page_and_stops_on_ctrl_c():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "MLPKIT_NUMBA": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit", "playground", "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("mlpkit playground: http://127.0.0.1:"), line
+        url = line.split()[2]
+        status = None
+        for _ in range(100):
+            try:
+                status = get(url)
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        assert status == 200
+        assert get(url, Origin="http://evil.example") == 403
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "stopped" in out
+
+
+def test_the_command_refuses_a_bad_port(capsys):
+    from mlpkit.cli import main
+
+    assert main(["playground", "--port", "70000"]) == 2
+    assert "--port must be in [0, 65535]" in capsys.readouterr().err
