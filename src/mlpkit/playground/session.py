@@ -9,6 +9,7 @@ a Python script that repeats the run and ends with the same weights.
 from __future__ import annotations
 
 import base64
+import copy
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -50,8 +51,8 @@ def build_network(config: PlaygroundConfig) -> Network:
 
 def _bytes(values: np.ndarray, low: float, high: float) -> str:
     """Values scaled from [low, high] to bytes 0..255 (clipped), base64-encoded."""
-    scaled = (np.clip(values, low, high) - low) * (255.0 / (high - low))
-    return base64.b64encode(np.rint(scaled).astype(np.uint8).tobytes()).decode("ascii")
+    scaled = (np.clip(values, low, high) - low) * (255.0 / (high - low)) + 0.5
+    return base64.b64encode(scaled.astype(np.uint8).tobytes()).decode("ascii")
 
 
 def _grid(domain: tuple[float, float], n: int) -> np.ndarray:
@@ -129,6 +130,9 @@ class Session:
         """New initial weights (the same for the same seed), optimiser state and epoch 0."""
         c = self.config
         self.network = preset(c.preset).network if c.preset else build_network(c)
+        # a float32 twin for the heatmaps only (pictures of 256 colours; float32's tanh is
+        # several times faster than float64's); training and traces use ``network``
+        self._picture = copy.deepcopy(self.network).astype(np.float32)
         self.optimizer = build_optimizer(c)
         self.rng = np.random.default_rng(c.seed + 2)
         self.epoch = self.updates = 0
@@ -184,29 +188,44 @@ class Session:
 
         One forward pass over the OUTPUT_GRID² points gives all of them (the units' maps take
         every second row and column)."""
-        features = self.config.features
-        inputs = datasets.feature_matrix(_grid(self.domain, OUTPUT_GRID), features)
+        inputs, maps, ranges = self._input_maps()
+        maps, ranges = [maps], [ranges]
         step = OUTPUT_GRID // UNIT_GRID
 
         def coarse(values: np.ndarray) -> np.ndarray:
             return values.reshape(OUTPUT_GRID, OUTPUT_GRID)[::step, ::step]
 
-        maps, ranges = [[]], [[]]
-        for j, name in enumerate(features):
-            top = datasets.feature_range(name) if not self.config.preset else self.domain[1]
-            maps[0].append(_bytes(coarse(inputs[:, j]), -top, top))
-            ranges[0].append([-top, top])
+        picture = self._picture
+        picture.set_weights(self.network.get_weights())
         with np.errstate(all="ignore"):
-            output = self.network.forward(inputs)[:, 0]
-            for layer in self.network.dense_layers:
+            output = picture.forward(inputs)[:, 0]
+            for layer in picture.dense_layers:
                 low, high = _range(layer.activation.name)
                 maps.append([_bytes(coarse(layer.a[:, j]), low, high)
                              for j in range(layer.n_outputs)])
                 ranges.append([[low, high]] * layer.n_outputs)
-        low, high = _range(self.network.output_layer.activation.name)
+        low, high = _range(picture.output_layer.activation.name)
         return {"unit_grid": UNIT_GRID, "units": maps, "ranges": ranges,
                 "output_grid": OUTPUT_GRID, "output": _bytes(output, low, high),
                 "output_range": [low, high]}  # fmt: skip
+
+    def _input_maps(self) -> tuple[np.ndarray, list[str], list[list[float]]]:
+        """The grid's inputs (float32) and the input features' maps; they change only with
+        the features and the square, so they are kept."""
+        key = (self.config.features, self.domain, self.config.preset)
+        if getattr(self, "_inputs_key", None) != key:
+            features = self.config.features
+            inputs = datasets.feature_matrix(_grid(self.domain, OUTPUT_GRID), features)
+            step = OUTPUT_GRID // UNIT_GRID
+            maps, ranges = [], []
+            for j, name in enumerate(features):
+                top = datasets.feature_range(name) if not self.config.preset else self.domain[1]
+                values = inputs[:, j].reshape(OUTPUT_GRID, OUTPUT_GRID)[::step, ::step]
+                maps.append(_bytes(values, -top, top))
+                ranges.append([-top, top])
+            self._inputs_key = key
+            self._inputs = (inputs.astype(np.float32), maps, ranges)
+        return self._inputs
 
     def frame(self) -> dict:
         """What changes at every update: epoch, losses, weights, heatmaps."""
