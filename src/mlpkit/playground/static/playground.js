@@ -28,23 +28,26 @@ const LUT = (() => {
   }
   return lut;
 })();
+const LUT32 = new Uint32Array(LUT.buffer);   // one RGBA pixel per entry
 function colourOf(value, low, high) {
   const i = Math.max(0, Math.min(255, Math.round((value - low) / (high - low) * 255)));
   return `rgb(${LUT[i * 4]},${LUT[i * 4 + 1]},${LUT[i * 4 + 2]})`;
 }
 function decode(b64) {
+  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(b64);
   const raw = atob(b64), out = new Uint8Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
   return out;
 }
 function paint(canvas, bytes, n, discretize) {
-  const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n), d = img.data;
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; canvas.image = null; }
+  const ctx = canvas.getContext("2d");
+  const img = canvas.image || (canvas.image = ctx.createImageData(n, n));
+  const pixels = new Uint32Array(img.data.buffer), colours = LUT32;
   for (let i = 0; i < n * n; i++) {
-    let v = bytes[i];
-    if (discretize) v = v >= 128 ? 255 : 0;
-    d[i * 4] = LUT[v * 4]; d[i * 4 + 1] = LUT[v * 4 + 1]; d[i * 4 + 2] = LUT[v * 4 + 2]; d[i * 4 + 3] = 255;
+    const v = bytes[i];
+    pixels[i] = colours[discretize ? (v >= 128 ? 255 : 0) : v];
   }
-  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   ctx.putImageData(img, 0, 0);
 }
 function fmt(x, digits = 6) {
@@ -282,13 +285,20 @@ function drawFrame(frame) {
 }
 function drawLinks(layers) {
   if (!S.links) return;
+  const selected = S.selectedLink ? S.selectedLink.join() : "";
   layers.forEach((layer, l) => {
     (S.links[l] || []).forEach((row, i) => row.forEach((path, j) => {
       const w = layer.weights[i] ? layer.weights[i][j] : 0;
-      path.setAttribute("stroke", w < 0 ? "#f59322" : "#0877bd");
-      path.setAttribute("stroke-width", Math.min(10, 0.5 + Math.abs(w) * 2.5).toFixed(2));
-      path.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
-      path.classList.toggle("selected", !!S.selectedLink && S.selectedLink.join() === [l + 1, i, j].join());
+      const look = `${w < 0 ? "#f59322" : "#0877bd"} ${Math.min(10, 0.5 + Math.abs(w) * 2.5).toFixed(1)} ${Math.min(1, 0.25 + Math.abs(w)).toFixed(2)}`;
+      if (path.look !== look) {            // only what changed: fewer style recalculations
+        const [colour, width, opacity] = look.split(" ");
+        path.setAttribute("stroke", colour);
+        path.setAttribute("stroke-width", width);
+        path.setAttribute("stroke-opacity", opacity);
+        path.look = look;
+      }
+      const on = selected === [l + 1, i, j].join();
+      if (on !== path.classList.contains("selected")) path.classList.toggle("selected", on);
     }));
   });
 }
