@@ -169,6 +169,29 @@ def test_live_settings_keep_the_network_and_others_reset_it():
     assert session.epoch == 0 and session.network.sizes == [2, 3, 1]
 
 
+def test_presets_load_from_the_settings_and_an_architecture_change_leaves_them():
+    session = Session()
+    session.configure(PlaygroundConfig.from_dict({"preset": "backprop-2-2-2"},
+                                                 base=session.config))
+    assert session.config.learning_rate == 0.5 and session.network.sizes == [2, 2, 2]
+    state = session.state()
+    assert state["domain"] == [-0.5, 0.5] and len(state["train_points"]) == 1
+    assert not session.configure(PlaygroundConfig.from_dict({"learning_rate": 0.1},
+                                                            base=session.config))
+    assert session.config.preset == "backprop-2-2-2" and session.optimizer.learning_rate == 0.1
+    session.configure(PlaygroundConfig.from_dict({"hidden": [3]}, base=session.config))
+    assert session.config.preset == "" and session.network.sizes == [2, 3, 1]
+
+
+def test_regression_has_a_linear_output_and_learns():
+    session = Session(PlaygroundConfig(dataset="reg-plane"))
+    assert session.network.output_layer.activation.name == "identity"
+    before = session.losses()[1]
+    session.train(20)
+    assert session.losses()[1] < before / 2
+    assert session.state()["problem"] == "regression"
+
+
 # -- the lecture's numbers -------------------------------------------------------------------
 def test_the_2_2_2_preset_shows_the_lectures_numbers():
     session = Session(PlaygroundConfig(preset="backprop-2-2-2"))
