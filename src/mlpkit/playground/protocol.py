@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ..training.divergence import TrainingDivergedError
+from ..training import TrainingDivergedError
 from .config import PlaygroundConfig
 from .session import Session
 

@@ -21,7 +21,7 @@ from ..lectures.trace import trace_step
 from ..losses import get_loss
 from ..network import Network, mlp
 from ..optimizers import SGD, Adam, Optimizer
-from ..training.loop import train
+from ..training import train
 from . import datasets
 from .config import LIVE_FIELDS, PlaygroundConfig
 from .presets import preset
