@@ -12,20 +12,23 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from .datasets import CLASSIFICATION, FEATURES, REGRESSION, TARGETS
 
-__all__ = ["LIMITS", "LIVE_FIELDS", "PlaygroundConfig"]
+__all__ = ["LIMITS", "LIVE_FIELDS", "REAL_LIMITS", "PlaygroundConfig"]
 
-#: bounds of the numeric fields (inclusive)
-LIMITS = {
+#: bounds of the integer fields (inclusive)
+LIMITS: dict[str, tuple[int, int]] = {
     "n_points": (10, 2000),
     "noise": (0, 50),
     "train_ratio": (10, 90),
     "batch_size": (1, 100),
-    "learning_rate": (1e-6, 10.0),
-    "reg_rate": (0.0, 10.0),
-    "momentum": (0.0, 0.99),
     "seed": (0, 2**31 - 1),
     "hidden_layers": (0, 6),
     "units": (1, 8),
+}
+#: bounds of the real-valued fields (inclusive)
+REAL_LIMITS: dict[str, tuple[float, float]] = {
+    "learning_rate": (1e-6, 10.0),
+    "reg_rate": (0.0, 10.0),
+    "momentum": (0.0, 0.99),
 }
 CHOICES = {
     "dataset": (*CLASSIFICATION, *REGRESSION),
@@ -161,6 +164,6 @@ def _check_field(name: str, value):
             raise ValueError(f"hidden must be a list of {low} to {high} layer sizes, got "
                              f"{value!r:.80}")
         return tuple(_integer("hidden layer size", v, *LIMITS["units"]) for v in value)
-    if name in ("learning_rate", "reg_rate", "momentum"):
-        return _number(name, value, *LIMITS[name])
+    if name in REAL_LIMITS:
+        return _number(name, value, *REAL_LIMITS[name])
     return _integer(name, value, *LIMITS[name])

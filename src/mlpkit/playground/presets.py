@@ -34,7 +34,7 @@ class Preset:
 
 def _dense(weights, biases, activation: str) -> Dense:
     weights = np.asarray(weights, dtype=np.float64)
-    layer = Dense(*weights.shape, activation=activation, dtype=np.float64)
+    layer = Dense(weights.shape[0], weights.shape[1], activation=activation, dtype=np.float64)
     layer.weights = weights
     layer.biases = biases
     return layer

@@ -188,8 +188,9 @@ class Session:
 
         One forward pass over the OUTPUT_GRID² points gives all of them (the units' maps take
         every second row and column)."""
-        inputs, maps, ranges = self._input_maps()
-        maps, ranges = [maps], [ranges]
+        inputs, input_maps, input_ranges = self._input_maps()
+        maps: list[list[str]] = [input_maps]
+        ranges: list[list[list[float]]] = [input_ranges]
         step = OUTPUT_GRID // UNIT_GRID
 
         def coarse(values: np.ndarray) -> np.ndarray:
@@ -201,8 +202,8 @@ class Session:
             output = picture.forward(inputs)[:, 0]
             for layer in picture.dense_layers:
                 low, high = _range(layer.activation.name)
-                maps.append([_bytes(coarse(layer.a[:, j]), low, high)
-                             for j in range(layer.n_outputs)])
+                a = np.asarray(layer.a)
+                maps.append([_bytes(coarse(a[:, j]), low, high) for j in range(layer.n_outputs)])
                 ranges.append([[low, high]] * layer.n_outputs)
         low, high = _range(picture.output_layer.activation.name)
         return {"unit_grid": UNIT_GRID, "units": maps, "ranges": ranges,
@@ -231,7 +232,8 @@ class Session:
         """What changes at every update: epoch, losses, weights, heatmaps."""
         train_loss, test_loss = self.losses()
         layers = [{"weights": layer.weights.tolist(),
-                   "biases": (layer.biases.tolist() if layer.bias else [0.0] * layer.n_outputs)}
+                   "biases": (np.zeros(layer.n_outputs) if layer.biases is None
+                              else layer.biases).tolist()}
                   for layer in self.network.dense_layers]  # fmt: skip
         return {"epoch": self.epoch, "updates": self.updates, "train_loss": _finite(train_loss),
                 "test_loss": _finite(test_loss), "layers": layers, "maps": self.heatmaps()}
@@ -306,7 +308,8 @@ def _trace_dict(step, index: int, x: np.ndarray) -> dict:
 def _forward_only(network: Network, x: np.ndarray, t: np.ndarray, index: int,
                   note: str) -> dict:
     network.forward(x)
-    layers = [{"z": layer.z[0].tolist(), "a": layer.a[0].tolist(), "delta": None}
+    layers = [{"z": np.asarray(layer.z)[0].tolist(), "a": np.asarray(layer.a)[0].tolist(),
+               "delta": None}
               for layer in network.dense_layers]  # fmt: skip
     return {"point": index, "inputs": x[0].tolist(), "targets": t[0].tolist(), "loss": None,
             "applied": False, "layers": layers, "note": note}
