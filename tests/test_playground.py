@@ -164,6 +164,7 @@ def test_live_settings_keep_the_network_and_others_reset_it():
     assert not session.configure(PlaygroundConfig.from_dict({"learning_rate": 0.3},
                                                             base=session.config))
     assert session.network is kept and session.optimizer.learning_rate == 0.3
+    assert not session.configure(session.config) and session.network is kept  # no change
     assert session.epoch == 2
     assert session.configure(PlaygroundConfig.from_dict({"hidden": [3]}, base=session.config))
     assert session.epoch == 0 and session.network.sizes == [2, 3, 1]

@@ -128,8 +128,8 @@ def test_change_the_dataset_and_the_layers(open_page):
     values = page.eval_on_selector_all("[data-testid=dataset] option", "os => os.map(o => o.value)")
     assert {"circle", "xor", "gauss", "spiral"} <= set(values)
     page.get_by_test_id("dataset").select_option("spiral")
-    page.wait_for_function("window.__playground.config.dataset === 'spiral'")
-    assert "dataset=spiral" in page.url
+    page.wait_for_function("location.hash.includes('dataset=spiral')")  # the server's answer
+    assert page.evaluate("window.__playground.trainPoints.length") == 250
     page.get_by_test_id("add-layer").click()
     page.wait_for_function("window.__playground.sizes.length === 5")
     assert page.get_by_test_id("layer-count").inner_text() == "3 hidden layers"
@@ -140,7 +140,7 @@ def test_change_the_dataset_and_the_layers(open_page):
     page.get_by_test_id("remove-layer").click()
     page.wait_for_function("window.__playground.sizes.length === 3")
     assert page.get_by_test_id("layer-count").inner_text() == "1 hidden layer"
-    assert "hidden=5" in page.url
+    assert "hidden=5" in page.evaluate("location.hash")
 
 
 def test_the_url_holds_the_whole_configuration(open_page):
@@ -185,7 +185,7 @@ def test_the_lecture_panel_shows_the_delta_that_trace_step_computes(open_page):
 def test_the_2_2_2_preset_and_one_sample(open_page):
     page = open_page()
     page.get_by_test_id("preset").select_option("backprop-2-2-2")
-    page.wait_for_function("window.__playground.config.preset === 'backprop-2-2-2'")
+    page.wait_for_function("location.hash.includes('preset=backprop-2-2-2')")
     page.get_by_test_id("lecture-panel").locator("summary").click()
     page.wait_for_function("window.__playground.lastTrace !== null")
     example = {c.label: c for c in mlpkit.worked_example("backprop-2-2-2").checks}
@@ -206,6 +206,17 @@ def test_a_bad_message_shows_an_error_and_the_server_keeps_answering(open_page):
     assert "JSON" in error.inner_text()
     page.get_by_test_id("step").click()
     page.wait_for_function("window.__playground.frame.epoch === 1")
+
+
+def test_a_refused_setting_is_shown_and_the_page_takes_the_servers_back(open_page):
+    page = open_page("#seed=4")
+    page.get_by_test_id("seed").fill("-5")
+    page.get_by_test_id("seed").dispatch_event("change")
+    error = page.get_by_test_id("error")
+    error.wait_for(state="visible")
+    assert "seed must be an integer in [0, 2147483647], got -5" in error.inner_text()
+    page.wait_for_function("window.__playground.config.seed === 4")
+    assert page.get_by_test_id("seed").input_value() == "4" and error.is_visible()
 
 
 def test_two_tabs_have_their_own_network(open_page):

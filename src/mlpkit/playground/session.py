@@ -83,6 +83,8 @@ class Session:
         when only live settings (learning rate, regularisation, momentum, batches) changed."""
         old = self.config
         changed = config.changed(old)
+        if not changed:
+            return False
         if config.preset and config.preset != old.preset:
             config = replace(config, **_preset_settings(config.preset))
         elif changed and changed <= set(LIVE_FIELDS):

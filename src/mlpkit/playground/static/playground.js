@@ -71,7 +71,11 @@ function showError(text) {
 }
 function onAnswer(answer) {
   if (answer.type === "error") { showError(answer.message); pause(); }
-  else if (answer.type === "state") { showError(""); applyState(answer); }
+  else if (answer.type === "state") {
+    if (!S.keepError) showError("");
+    S.keepError = false;
+    applyState(answer);
+  }
   else if (answer.type === "frame") { drawFrame(answer); if (answer.trace) showTrace(answer.trace); }
   else if (answer.type === "trace") showTrace(answer.trace);
   else if (answer.type === "file") saveFile(answer);
@@ -107,14 +111,22 @@ function writeHash(config) {
   history.replaceState(null, "", "#" + parts.join("&"));
 }
 function change(fields) {             // a control changed: send the new settings
-  return send({ type: "config", config: fields });
+  Object.assign(S.config, fields);    // at once, so that a quick second click builds on it
+  return send({ type: "config", config: fields }).then((answer) => {
+    if (answer.type === "error") {    // refused: take the server's settings back
+      S.keepError = true;
+      send({ type: "config", config: {} });
+    }
+    return answer;
+  });
 }
 
 /* ---------- state (after a configuration or a reset) ---------- */
 function applyState(state) {
   const rebuild = JSON.stringify(state.sizes) !== JSON.stringify(S.sizes)
-    || JSON.stringify(state.config.features) !== JSON.stringify(S.config && S.config.features)
+    || JSON.stringify(state.config.features) !== JSON.stringify(S.drawnFeatures)
     || JSON.stringify(state.activations) !== JSON.stringify(S.activations);
+  S.drawnFeatures = state.config.features;
   const reset = state.frame.epoch === 0 && state.frame.updates === 0;
   Object.assign(S, { config: state.config, sizes: state.sizes, activations: state.activations,
     domain: state.domain, problem: state.problem, trainPoints: state.train_points,
