@@ -204,6 +204,22 @@ def test_the_2_2_2_preset_shows_the_lectures_numbers():
     assert abs(w1 - float(example["w1 after"].published)) <= example["w1 after"].allowed
 
 
+def test_the_momentum_preset_shows_the_lectures_numbers_and_then_the_momentum_term():
+    session = Session(PlaygroundConfig(preset="momentum-2-2-1"))
+    example = {c.label: c for c in mlpkit.worked_example("momentum-2-2-1").checks}
+    first = session.one_sample(0)
+    hidden, output = first["layers"]
+    delta_out = example["δ_out (lecture sign, −∂E/∂z)"]
+    assert abs(-output["delta"][0] - float(delta_out.published)) <= delta_out.allowed
+    assert abs(hidden["a"][0] - float(example["h (hidden outputs)"].published)) <= 0.005
+    assert abs(output["biases"]["after"][0] - 0.1172) <= 0.00005
+    assert abs(output["weights"]["after"][0][0] - 0.1095) <= 0.00005
+    assert output["weights"]["terms"]["momentum"] == [[0.0], [0.0]]
+    second = session.trace(0)["layers"][1]["weights"]
+    velocity = np.array(first["layers"][1]["weights"]["update"])
+    np.testing.assert_allclose(second["terms"]["momentum"], 0.9 * velocity, rtol=1e-12)
+
+
 def test_the_xor_step_preset_computes_xor_and_says_it_cannot_be_trained():
     session = Session(PlaygroundConfig(preset="xor-step"))
     outputs = [session.trace(i)["layers"][-1]["a"][0] for i in range(4)]

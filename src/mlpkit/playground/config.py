@@ -39,7 +39,7 @@ CHOICES = {
     "targets": tuple(TARGETS),
     "optimizer": ("sgd", "adam"),
     "init": ("uniform", "normal", "glorot", "he"),
-    "preset": ("", "backprop-2-2-2", "xor-step"),
+    "preset": ("", "backprop-2-2-2", "momentum-2-2-1", "xor-step"),
 }
 #: fields that change the optimiser or the batches of a running network (no reset)
 LIVE_FIELDS = ("learning_rate", "regularization", "reg_rate", "momentum", "batch_mode",

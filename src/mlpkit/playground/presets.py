@@ -3,6 +3,9 @@ weights and the lecture's data, so the lecture panel shows the numbers the lectu
 
 ``backprop-2-2-2``: Mazur's 2-2-2 sigmoid network (Merceron lecture), input (0.05, 0.10),
 targets (0.01, 0.99), η = 0.5 (see :func:`mlpkit.worked_example` ``"backprop-2-2-2"``).
+``momentum-2-2-1``: CS 445's 2-2-1 sigmoid network, every weight 0.1, input (1, 0), target
+0.9, η = 0.2, α = 0.9 (``"momentum-2-2-1"``): the second single-sample step shows the
+momentum term.
 ``xor-step``: XOR from hand-set step (Heaviside) neurons,
 :func:`mlpkit.logic_gate_network` ``("xor")``.
 """
@@ -53,6 +56,17 @@ def backprop_2_2_2() -> Preset:
                   (-0.5, 0.5))
 
 
+def momentum_2_2_1() -> Preset:
+    network = Network([_dense(np.full((2, 2), 0.1), [0.1, 0.1], "sigmoid"),
+                       _dense(np.full((2, 1), 0.1), [0.1], "sigmoid")])
+    settings = {"features": ["x1", "x2"], "hidden": [2], "activation": "sigmoid",
+                "learning_rate": 0.2, "momentum": 0.9, "loss": "squared_error",
+                "targets": "0109", "optimizer": "sgd", "regularization": "none",
+                "batch_mode": "online"}  # fmt: skip
+    X = np.array([[1.0, 0.0]])
+    return Preset(settings, network, X, np.array([[0.9]]), np.array([0.9]), (-0.5, 1.5))
+
+
 def xor_step() -> Preset:
     settings = {"features": ["x1", "x2"], "hidden": [3], "activation": "step",
                 "targets": "01", "loss": "squared_error", "optimizer": "sgd",
@@ -62,7 +76,8 @@ def xor_step() -> Preset:
     return Preset(settings, logic_gate_network("xor"), X, y.reshape(-1, 1), y, (-0.5, 1.5))
 
 
-PRESETS = {"backprop-2-2-2": backprop_2_2_2, "xor-step": xor_step}
+PRESETS = {"backprop-2-2-2": backprop_2_2_2, "momentum-2-2-1": momentum_2_2_1,
+           "xor-step": xor_step}
 
 
 def preset(name: str) -> Preset:
