@@ -143,6 +143,16 @@ def test_change_the_dataset_and_the_layers(open_page):
     assert "hidden=5" in page.evaluate("location.hash")
 
 
+def test_no_hidden_layer_and_a_regression_set(open_page):
+    page = open_page("#hidden=&dataset=reg-gauss&features=x1,x2,sinx1")
+    assert page.evaluate("window.__playground.sizes") == [3, 1]
+    assert page.evaluate("window.__playground.problem") == "regression"
+    page.get_by_test_id("step").click()
+    page.wait_for_function("window.__playground.frame.epoch === 1")
+    page.get_by_test_id("feature-x1sq").click()  # a fourth input
+    page.wait_for_function("window.__playground.sizes[0] === 4")
+
+
 def test_the_url_holds_the_whole_configuration(open_page):
     page = open_page("#dataset=gauss&hidden=3,3&activation=relu&learning_rate=0.1&noise=20"
                      "&features=x1,x2,x1x2&seed=9")
