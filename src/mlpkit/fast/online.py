@@ -1,0 +1,589 @@
+"""A whole epoch of online (``batch_size=1``) or small-batch training in one compiled call.
+
+The lectures train *online*: for each example, input it, propagate, determine the error, adjust
+the weights. Run sample by sample through NumPy, every step pays Python's and BLAS's dispatch
+overhead for a few thousand multiply-adds; here one numba call runs the whole epoch over the
+order given from Python (so results stay seeded and reproducible):
+
+* forward: z = a_prev · W + b, a = σ(z), layer by layer (input rows that are exactly 0 are
+  skipped while the weights are finite: they add ±0 to z);
+* output error δ^L and the batch loss, as :mod:`mlpkit.losses` computes them;
+* error propagation δ^(l−1) = (δ^l W^lᵀ) ⊙ σ'(z^(l−1)) for every layer, with the old weights;
+* the finiteness test of :class:`~mlpkit.training.divergence.GradientCheck` (a norm bound,
+  the exact sum of the gradients only when the bound fails), so a non-finite step is never
+  taken;
+* the SGD update of every parameter fused with its gradient: ∂E/∂W = a_prevᵀ δ is formed one
+  row at a time and applied at once (for a batch of one it is the rank-one update
+  W ← W − η a_prev ⊗ δ; no gradient matrix is materialised). Momentum, Nesterov, weight decay
+  and L1 follow the formulas and the operation order of :class:`mlpkit.optimizers.SGD`, and the
+  optimiser's ``velocities`` are updated in place, so the plain path continues exactly.
+
+It is equal to the plain core to float rounding: the same formulas in the same order, except
+that the dot products are summed sequentially here and by BLAS there (for a batch of one the
+weight gradients and updates themselves are the same operations). The kernel is compiled once
+per machine (numba's on-disk cache).
+
+Supported: only :class:`~mlpkit.layers.Dense` layers (biases on or off), one float dtype,
+hidden activations identity/sigmoid/tanh/ReLU, and at the output either
+:class:`~mlpkit.losses.SquaredError` (½ or not, mean or sum) after any of those four,
+:class:`~mlpkit.losses.BinaryCrossEntropy` after a sigmoid or
+:class:`~mlpkit.losses.CrossEntropy` after a softmax; optimiser :class:`~mlpkit.optimizers.SGD`.
+:meth:`OnlineEpoch.for_training` returns None for anything else.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MAX_BATCH", "EpochResult", "OnlineEpoch"]
+
+#: batch sizes up to this use the compiled epoch in training (above it BLAS products win)
+MAX_BATCH = 16
+
+# activation codes (as in mlpkit.fast.kernels) and loss codes
+IDENTITY, SIGMOID, TANH, RELU, SOFTMAX = 0, 1, 2, 3, 4
+SQUARED_ERROR, BINARY_CROSS_ENTROPY, CROSS_ENTROPY = 0, 1, 2
+# the float scalars handed to the kernel, in one array of the network's dtype
+LR, ALPHA, WD, L1, HALF, ONE, LOW, HIGH, SCRATCH = range(9)
+# the int flags
+NESTEROV, DECAY_BIASES, SKIP_ZEROS, LOSS_KIND, HALF_LOSS, MEAN = range(6)
+# status codes of the kernel
+DONE, LOSS_DIVERGED, GRADIENT_DIVERGED = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel, written as plain Python over arrays (numba compiles it; read it as the algorithm).
+
+
+def _activate(kind, z, a, nb, half, one):  # pragma: no cover - compiled by numba
+    # a = σ(z), in the operation order of mlpkit.activations
+    zero = one - one
+    n = z.shape[1]
+    for s in range(nb):
+        if kind == SOFTMAX:
+            top = z[s, 0]
+            for j in range(1, n):
+                if z[s, j] > top or z[s, j] != z[s, j]:
+                    top = z[s, j]
+            total = zero
+            for j in range(n):
+                a[s, j] = np.exp(z[s, j] - top)
+                total += a[s, j]
+            for j in range(n):
+                a[s, j] = a[s, j] / total
+            continue
+        for j in range(n):
+            v = z[s, j]
+            if kind == SIGMOID:
+                a[s, j] = (np.tanh(v * half) + one) * half
+            elif kind == TANH:
+                a[s, j] = np.tanh(v)
+            elif kind == RELU:
+                a[s, j] = v if (v > zero or v != v) else zero
+            else:
+                a[s, j] = v
+
+
+def _layer_forward(a_prev, w, b, kind, z, a, nb, skip, half, one):  # pragma: no cover - numba
+    # z = a_prev · W + b (sums over the inputs in order), then a = σ(z)
+    zero = one - one
+    n_in, n_out = w.shape
+    for s in range(nb):
+        for j in range(n_out):
+            z[s, j] = zero
+    for i in range(n_in):
+        for s in range(nb):
+            v = a_prev[s, i]
+            if skip and v == zero:
+                continue  # adds ±0 to z for finite weights
+            for j in range(n_out):
+                z[s, j] += v * w[i, j]
+    if b.shape[0] > 0:
+        for s in range(nb):
+            for j in range(n_out):
+                z[s, j] = z[s, j] + b[j]
+    _activate_c(kind, z, a, nb, half, one)
+
+
+def _derivative(kind, z, a, g, one):  # pragma: no cover - inlined by numba
+    # δ = ∂E/∂a ⊙ σ'(z), in the operation order of the Activation.backward methods
+    if kind == SIGMOID:
+        return ((one - a) * a) * g
+    if kind == TANH:
+        return g * (one - a * a)
+    if kind == RELU:
+        return g * (one if z > 0 else one - one)
+    return g
+
+
+def _output_delta(a, z, t, rows, nb, kind, flags, scalars, delta):  # pragma: no cover - numba
+    # The batch loss E and δ^L (mlpkit.losses: value_and_delta / the canonical shortcut)
+    one, low, high = scalars[ONE], scalars[LOW], scalars[HIGH]
+    scale = 1.0 / nb if flags[MEAN] else 1.0
+    loss_kind = flags[LOSS_KIND]
+    factor = scale if (loss_kind != SQUARED_ERROR or flags[HALF_LOSS]) else 2.0 * scale
+    scalars[SCRATCH] = factor  # the factor in the arrays' dtype, as NumPy casts it
+    c = scalars[SCRATCH]
+    total = 0.0
+    n = a.shape[1]
+    for s in range(nb):
+        r = rows[s]
+        t_sum = t[r, 0]
+        for j in range(1, n):
+            t_sum += t[r, j]
+        for j in range(n):
+            p, t_j = a[s, j], t[r, j]
+            if loss_kind == SQUARED_ERROR:
+                d = p - t_j
+                total += np.float64(d) * np.float64(d)
+                delta[s, j] = _derivative_c(kind, z[s, j], p, d * c, one)
+                continue
+            q = low if p < low else (high if p > high else p)
+            if loss_kind == CROSS_ENTROPY:
+                if t_j != 0:
+                    total -= np.float64(t_j * np.log(q))
+                delta[s, j] = (p * t_sum - t_j) * c
+            else:
+                total -= np.float64(t_j * np.log(q) + (one - t_j) * np.log1p(-q))
+                delta[s, j] = (p - t_j) * c
+    if loss_kind == SQUARED_ERROR and flags[HALF_LOSS]:
+        return total * scale * 0.5
+    return total * scale
+
+
+def _propagate(delta, w, kind, z, a, nb, one, delta_prev):  # pragma: no cover - numba
+    # BP2: δ_prev = (δ · Wᵀ) ⊙ σ'(z_prev), with the weights before this batch's update
+    n_in, n_out = w.shape
+    for s in range(nb):
+        for i in range(n_in):
+            g = delta[s, 0] * w[i, 0]
+            for j in range(1, n_out):
+                g += delta[s, j] * w[i, j]
+            delta_prev[s, i] = _derivative_c(kind, z[s, i], a[s, i], g, one)
+
+
+def _norm2(x, nb):  # pragma: no cover - inlined by numba
+    total = 0.0
+    for s in range(nb):
+        for j in range(x.shape[1]):
+            total += np.float64(x[s, j]) * np.float64(x[s, j])
+    return total
+
+
+def _gradient_sum(a_prev, delta, nb, has_bias, one):  # pragma: no cover - numba
+    # Σ of every entry of ∂E/∂W = a_prevᵀ δ and ∂E/∂b = Σ δ, each summed in the arrays' dtype
+    # as GradientCheck.total does (NaN or ±inf exactly when some gradient is not finite)
+    zero = one - one
+    total_w, total_b = zero, zero
+    for i in range(a_prev.shape[1]):
+        for j in range(delta.shape[1]):
+            g = zero
+            for s in range(nb):
+                g += a_prev[s, i] * delta[s, j]
+            total_w += g
+    if has_bias:
+        for j in range(delta.shape[1]):
+            g = zero
+            for s in range(nb):
+                g += delta[s, j]
+            total_b += g
+    return np.float64(total_w) + np.float64(total_b)
+
+
+def _gradients_finite(acts, deltas, bs, nb, limit2, one):  # pragma: no cover - numba
+    # GradientCheck: every entry ≤ √(max(‖a_prev‖², n)) ‖δ‖; only when that bound fails is the
+    # exact sum taken. Returns NaN when all are shown finite, else the sum over every gradient.
+    shown = True
+    for l in range(len(deltas)):
+        bound = max(_norm2_c(acts[l], nb), nb) * _norm2_c(deltas[l], nb)
+        if not bound < limit2:
+            shown = False
+    if shown:
+        return np.nan
+    total = 0.0
+    for l in range(len(deltas)):
+        total += _gradient_sum_c(acts[l], deltas[l], nb, bs[l].shape[0] > 0, one)
+    return np.nan if np.isfinite(total) else total
+
+
+def _regularised(p, g, scalars, regularise):  # pragma: no cover - inlined by numba
+    # ∂E/∂w + λ w + l1 · sign(w) (Optimizer._regularised, same order)
+    if regularise:
+        if scalars[WD] != 0:
+            g = g + scalars[WD] * p
+        if scalars[L1] != 0:
+            g = g + scalars[L1] * np.sign(p)
+    return g
+
+
+def _apply(p, g, scalars, regularise):  # pragma: no cover - inlined by numba
+    # w ← w − η g
+    return p - _regularised_c(p, g, scalars, regularise) * scalars[LR]
+
+
+def _momentum(p, g, vel, flags, scalars, regularise):  # pragma: no cover - inlined by numba
+    # Δw(t) = α Δw(t−1) − η g; w ← w + Δw(t) (Nesterov: w ← (w − η g) + α Δw(t)); returns
+    # (w, Δw(t))
+    step = _regularised_c(p, g, scalars, regularise) * scalars[LR]
+    velocity = scalars[ALPHA] * vel - step
+    if flags[NESTEROV]:
+        return (p - step) + scalars[ALPHA] * velocity, velocity
+    return p + velocity, velocity
+
+
+def _update_weights(w, vw, a_prev, delta, nb, flags, scalars, g):  # pragma: no cover - numba
+    # W ← W − η (a_prevᵀ δ + regularisation), one row of the gradient at a time (in ``g``);
+    # returns False when a weight became non-finite
+    zero = scalars[ONE] - scalars[ONE]
+    regularise = scalars[WD] != 0 or scalars[L1] != 0
+    plain = vw.shape[0] == 0 and not regularise
+    n_in, n_out = w.shape
+    finite = True
+    for i in range(n_in):
+        if plain and flags[SKIP_ZEROS]:
+            nonzero = False
+            for s in range(nb):
+                if a_prev[s, i] != zero:
+                    nonzero = True
+            if not nonzero:
+                continue  # a zero gradient row: w − η·0 is w
+        for j in range(n_out):
+            g[j] = a_prev[0, i] * delta[0, j]
+        for s in range(1, nb):
+            for j in range(n_out):
+                g[j] += a_prev[s, i] * delta[s, j]
+        for j in range(n_out):
+            if vw.shape[0] == 0:
+                new = _apply_c(w[i, j], g[j], scalars, regularise)
+            else:
+                new, vw[i, j] = _momentum_c(w[i, j], g[j], vw[i, j], flags, scalars,
+                                            regularise)
+            w[i, j] = new
+            finite &= np.isfinite(new)
+    return finite
+
+
+def _update_biases(b, vb, delta, nb, flags, scalars):  # pragma: no cover - numba
+    # b ← b − η Σ_samples δ (regularised only with decay_biases)
+    regularise = flags[DECAY_BIASES] != 0 and (scalars[WD] != 0 or scalars[L1] != 0)
+    finite = True
+    for j in range(b.shape[0]):
+        g = delta[0, j]
+        for s in range(1, nb):
+            g += delta[s, j]
+        if vb.shape[0] == 0:
+            new = _apply_c(b[j], g, scalars, regularise)
+        else:
+            new, vb[j] = _momentum_c(b[j], g, vb[j], flags, scalars, regularise)
+        b[j] = new
+        finite &= np.isfinite(new)
+    return finite
+
+
+def _step(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, deltas, g,
+          limit2):  # pragma: no cover - compiled by numba
+    # One batch: forward, loss and δ^L, backward, check, update. Returns (status, loss, value).
+    a0 = acts[0]
+    for s in range(nb):
+        for i in range(x.shape[1]):
+            a0[s, i] = x[rows[s], i]
+    half, one = scalars[HALF], scalars[ONE]
+    n_layers = len(ws)
+    for l in range(n_layers):
+        _layer_forward_c(acts[l], ws[l], bs[l], kinds[l], zs[l], acts[l + 1], nb,
+                         flags[SKIP_ZEROS] != 0, half, one)
+    last = n_layers - 1
+    loss = _output_delta_c(acts[last + 1], zs[last], t, rows, nb, kinds[last], flags, scalars,
+                           deltas[last])
+    if not np.isfinite(loss):
+        return LOSS_DIVERGED, loss, loss
+    for l in range(last, 0, -1):
+        _propagate_c(deltas[l], ws[l], kinds[l - 1], zs[l - 1], acts[l], nb, one, deltas[l - 1])
+    gradient_sum = _gradients_finite_c(acts, deltas, bs, nb, limit2, one)
+    if not np.isnan(gradient_sum):
+        return GRADIENT_DIVERGED, loss, gradient_sum
+    finite = True
+    for l in range(n_layers):
+        finite &= _update_weights_c(ws[l], vws[l], acts[l], deltas[l], nb, flags, scalars, g)
+        if bs[l].shape[0] > 0:
+            finite &= _update_biases_c(bs[l], vbs[l], deltas[l], nb, flags, scalars)
+    if not finite:
+        flags[SKIP_ZEROS] = 0  # non-finite weights: 0 · w must be computed from now on
+    return DONE, loss, loss
+
+
+def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, deltas, g,
+           outputs, limit2, result):  # pragma: no cover - compiled by numba
+    # Every batch of ``order``; result = [Σ batch losses (× batch size for mean), last finite
+    # loss, diverging value]. Returns (status, batches done).
+    n = order.shape[0]
+    n_batches = (n + size - 1) // size
+    out = acts[len(ws)]
+    total = 0.0
+    for batch in range(n_batches):
+        start = batch * size
+        nb = min(size, n - start)
+        rows = order[start:start + nb]
+        status, loss, value = _step_c(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars,
+                                      acts, zs, deltas, g, limit2)
+        if status != DONE:
+            result[0], result[2] = total, value
+            if status == GRADIENT_DIVERGED:
+                result[1] = loss
+            return status, batch
+        result[1] = loss
+        total += loss * nb if flags[MEAN] else loss
+        for s in range(nb):
+            for j in range(out.shape[1]):
+                outputs[start + s, j] = out[s, j]
+    result[0] = total
+    return DONE, n_batches
+
+
+_activate_c = _derivative_c = _output_delta_c = _layer_forward_c = _propagate_c = None
+_norm2_c = _gradient_sum_c = _gradients_finite_c = _regularised_c = _apply_c = None
+_momentum_c = None
+_update_weights_c = _update_biases_c = _step_c = None
+_compiled = None  # the epoch kernel, compiled (or loaded from numba's cache) on first use
+
+
+def _kernel():
+    """The compiled epoch, or None without numba (or with ``MLPKIT_NUMBA=0``)."""
+    global _compiled
+    if _compiled is None:
+        from . import kernels
+
+        if not kernels.available():
+            _compiled = False
+            return None
+        import numba
+
+        names = ["activate", "derivative", "output_delta", "layer_forward", "propagate",
+                 "norm2", "gradient_sum", "gradients_finite", "regularised", "apply", "momentum",
+                 "update_weights", "update_biases", "step"]
+        inline = {"derivative", "norm2", "regularised", "apply", "momentum"}
+        module = globals()
+        for name in names:  # helpers first: each is compiled against those before it
+            options = {"inline": "always"} if name in inline else {"nogil": True}
+            module[f"_{name}_c"] = numba.njit(cache=True, error_model="numpy",
+                                              **options)(module[f"_{name}"])
+        _compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(_epoch)
+    return _compiled or None
+
+
+# ---------------------------------------------------------------------------------------------
+# The adapter for the training loop.
+
+
+@dataclass
+class EpochResult:
+    """What one compiled epoch did.
+
+    Attributes
+    ----------
+    loss_sum : float
+        Σ over the batches done of the batch loss, times the batch's size for
+        ``reduction="mean"`` (the training loop's ``total_loss``): the epoch loss is
+        ``loss_sum / n`` (mean) or ``loss_sum`` (sum).
+    outputs : ndarray (n_samples, n_outputs)
+        Row p: the output a^L for sample ``order[p]`` during its training step (before its
+        update), for the training accuracy; rows of batches not done are left as they were.
+    batches : int
+        Batches done (all of them unless training diverged).
+    diverged : str or None
+        ``"loss"`` or ``"gradient"`` when batch ``batches`` diverged (the weights then are those
+        before it: the step was not taken), else None.
+    value : float
+        The non-finite loss or gradient sum that stopped it (NaN otherwise).
+    last_finite_loss : float or None
+        The loss of the last finite batch (the diverging one itself for ``"gradient"``).
+    """
+
+    loss_sum: float
+    outputs: np.ndarray
+    batches: int
+    diverged: str | None = None
+    value: float = math.nan
+    last_finite_loss: float | None = None
+
+
+class OnlineEpoch:
+    """One epoch of online or small-batch SGD in one compiled call (see the module docstring).
+
+    Build it with :meth:`for_training`; then ``run(x, t, order)`` trains one epoch in the
+    given sample order. Parameters and the optimiser's velocities are read from the network and
+    optimiser at every call (a new learning rate from a schedule, weights set by hand, a reset
+    optimiser all take effect) and changed in place.
+    """
+
+    @classmethod
+    def for_training(cls, network, loss, optimizer, batch_size: int | None) -> OnlineEpoch | None:
+        """An :class:`OnlineEpoch` for this setting, or None when it is not supported (see the
+        module docstring; also None without numba or for ``batch_size`` None)."""
+        plan = _plan(network, loss, optimizer, batch_size)
+        if plan is None or _kernel() is None:
+            return None
+        return cls(network, loss, optimizer, int(batch_size), *plan)
+
+    def __init__(self, network, loss, optimizer, batch_size: int, kinds: list[int],
+                 loss_kind: int) -> None:
+        self.network, self.loss, self.optimizer = network, loss, optimizer
+        self.batch_size = batch_size
+        self.layers = list(network.layers)
+        self.dtype = np.dtype(network.dtype)
+        self.kinds = np.array(kinds, dtype=np.int64)
+        self.loss_kind = loss_kind
+        limit = 0.5 * float(np.finfo(self.dtype).max)
+        self.limit2 = min(limit * limit, sys.float_info.max)
+        self._buffers: tuple | None = None
+
+    def _scratch(self, size: int) -> tuple:
+        """Activations (input first), z and δ per layer, for batches of ``size`` rows."""
+        if self._buffers is None or self._buffers[0] != size:
+            sizes = self.network.sizes
+            acts = tuple(np.zeros((size, m), self.dtype) for m in sizes)
+            zs = tuple(np.zeros((size, m), self.dtype) for m in sizes[1:])
+            deltas = tuple(np.zeros((size, m), self.dtype) for m in sizes[1:])
+            g = np.zeros(max(sizes[1:]), self.dtype)
+            self._buffers = (size, acts, zs, deltas, g)
+        return self._buffers[1:]
+
+    def _state(self):
+        """Parameters and velocities as the kernel takes them (empty arrays for none)."""
+        opt, dtype = self.optimizer, self.dtype
+        ws = tuple(layer.weights for layer in self.layers)
+        bs = tuple(np.zeros(0, dtype) if layer.biases is None else layer.biases
+                   for layer in self.layers)
+        if opt.momentum == 0.0:
+            vws = tuple(np.zeros((0, 0), dtype) for _ in ws)
+            vbs = tuple(np.zeros(0, dtype) for _ in ws)
+            return ws, bs, vws, vbs
+        if opt.velocities is None:
+            opt.velocities = [np.zeros_like(p) for p, _ in self.network.parameters()]
+        velocities = iter(opt.velocities)
+        vws, vbs = [], []
+        for layer in self.layers:
+            vws.append(next(velocities))
+            vbs.append(np.zeros(0, dtype) if layer.biases is None else next(velocities))
+        for v, p in zip(vws + vbs, ws + bs, strict=True):
+            if v.shape != p.shape or v.dtype != dtype or not v.flags.c_contiguous:
+                raise ValueError(f"optimizer.velocities do not match the network's parameters: "
+                                 f"got shape {v.shape} {v.dtype} for a parameter {p.shape}")
+        return ws, bs, tuple(vws), tuple(vbs)
+
+    def _scalars(self) -> tuple[np.ndarray, np.ndarray]:
+        from ..losses import SquaredError, _clip_bounds
+
+        opt, loss = self.optimizer, self.loss
+        low, high = _clip_bounds(self.dtype)
+        scalars = np.array([opt.learning_rate, opt.momentum, opt.weight_decay, opt.l1, 0.5, 1.0,
+                            low, high, 0.0], dtype=self.dtype)
+        half = isinstance(loss, SquaredError) and loss.half
+        flags = np.array([opt.nesterov, opt.decay_biases, 1, self.loss_kind, half,
+                          loss.reduction == "mean"], dtype=np.int64)
+        return scalars, flags
+
+    def run(self, x: np.ndarray, t: np.ndarray, order: np.ndarray | None = None,
+            outputs: np.ndarray | None = None) -> EpochResult:
+        """Train one epoch: batches of ``batch_size`` samples of ``x`` in ``order``.
+
+        Parameters
+        ----------
+        x : ndarray (n_samples, n_inputs), the network's dtype, C-contiguous
+        t : ndarray (n_samples, n_outputs), the network's dtype (as ``Network.check_targets``
+            gives them)
+        order : int array (n_order,) or None
+            Sample indices in visiting order (``rng.permutation(n)``); None is 0, 1, …, n−1.
+        outputs : ndarray (n_order, n_outputs) or None
+            Where to write the outputs (a new array when None).
+        """
+        x, t, order = _check_run(self.network, x, t, order)
+        if outputs is None:
+            outputs = np.empty((order.shape[0], self.network.n_outputs), self.dtype)
+        kernel = _kernel()
+        acts, zs, deltas, g = self._scratch(min(self.batch_size, order.shape[0]))
+        ws, bs, vws, vbs = self._state()
+        scalars, flags = self._scalars()
+        result = np.zeros(3)
+        started = time.perf_counter()
+        status, batches = kernel(x, t, order, min(self.batch_size, order.shape[0]), ws, bs, vws,
+                                 vbs, self.kinds, flags, scalars, acts, zs, deltas, g, outputs,
+                                 self.limit2, result)
+        _compile_notice(kernel, time.perf_counter() - started)
+        last = None if batches == 0 and status == LOSS_DIVERGED else float(result[1])
+        diverged = {DONE: None, LOSS_DIVERGED: "loss", GRADIENT_DIVERGED: "gradient"}[status]
+        return EpochResult(float(result[0]), outputs, int(batches), diverged,
+                           float(result[2]) if diverged else math.nan, last)
+
+
+def _plan(network, loss, optimizer, batch_size) -> tuple[list[int], int] | None:
+    """(activation codes per layer, loss code) when the compiled epoch can train this, else
+    None."""
+    from ..activations import Identity, ReLU, Sigmoid, Softmax, Tanh
+    from ..layers import Dense
+    from ..losses import BinaryCrossEntropy, CrossEntropy, SquaredError
+    from ..optimizers import SGD
+
+    if batch_size is None or type(optimizer) is not SGD:
+        return None
+    layers = network.layers
+    if not layers or not all(type(layer) is Dense for layer in layers):
+        return None
+    dtype = layers[0].dtype
+    if dtype not in (np.float32, np.float64) or any(layer.dtype != dtype for layer in layers):
+        return None
+    codes = {Identity: IDENTITY, Sigmoid: SIGMOID, Tanh: TANH, ReLU: RELU}  # exact types
+    kinds = [codes.get(type(layer.activation)) for layer in layers[:-1]]
+    output = type(layers[-1].activation)
+    if type(loss) is SquaredError:
+        loss_kind, kinds = SQUARED_ERROR, [*kinds, codes.get(output)]
+    elif type(loss) is BinaryCrossEntropy and output is Sigmoid:
+        loss_kind, kinds = BINARY_CROSS_ENTROPY, [*kinds, SIGMOID]
+    elif type(loss) is CrossEntropy and output is Softmax:
+        loss_kind, kinds = CROSS_ENTROPY, [*kinds, SOFTMAX]
+    else:
+        return None
+    if None in kinds:
+        return None
+    return kinds, loss_kind
+
+
+def _check_run(network, x, t, order) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dtype = np.dtype(network.dtype)
+    if not isinstance(x, np.ndarray) or x.dtype != dtype or x.ndim != 2 \
+            or x.shape[1] != network.n_inputs or not x.flags.c_contiguous:
+        raise ValueError(f"x must be a C-contiguous {dtype} array (n_samples, "
+                         f"{network.n_inputs}), got {getattr(x, 'dtype', type(x).__name__)} "
+                         f"{getattr(x, 'shape', '')}")
+    if not isinstance(t, np.ndarray) or t.dtype != dtype or t.shape != (
+            x.shape[0], network.n_outputs) or not t.flags.c_contiguous:
+        raise ValueError(f"t must be a C-contiguous {dtype} array of shape "
+                         f"({x.shape[0]}, {network.n_outputs}), got "
+                         f"{getattr(t, 'dtype', type(t).__name__)} {getattr(t, 'shape', '')}")
+    if order is None:
+        order = np.arange(x.shape[0], dtype=np.int64)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    if order.ndim != 1 or order.size == 0 or order.min() < 0 or order.max() >= x.shape[0]:
+        raise ValueError(f"order must be a non-empty 1-D array of sample indices in [0, "
+                         f"{x.shape[0] - 1}], got shape {order.shape}")
+    return x, t, order
+
+
+_noticed = False
+
+
+def _compile_notice(kernel, seconds: float) -> None:
+    """One line on stderr when this call compiled the kernel (no cache yet) and took > 1 s."""
+    global _noticed
+    if _noticed or seconds <= 1.0:
+        return
+    misses = getattr(getattr(kernel, "stats", None), "cache_misses", None)
+    if misses:
+        _noticed = True
+        print(f"mlpkit: compiled the online training kernel in {seconds:.1f} s (once per "
+              "machine: numba caches it on disk)", file=sys.stderr)
