@@ -186,15 +186,27 @@ def test_a_diverging_loss_stops_before_the_bad_step():
 
 def test_a_non_finite_gradient_with_a_finite_loss_is_caught():
     # x·w is small, but ∂E/∂w = x·δ overflows float32
-    net = Network([Dense(1, 1, activation="identity")])
+    net = Network([Dense(1, 1, activation="identity"), Dense(1, 1, activation="identity")])
     net.dense_layers[0].weights = [[1e-38]]
+    net.dense_layers[1].weights = [[1.0]]
     x = np.array([[3e38], [1.0]], dtype=np.float32)
     t = np.zeros((2, 1), dtype=np.float32)
     before = net.get_weights()
     result = OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
     assert result.diverged == "gradient" and result.batches == 0
     assert np.isfinite(result.last_finite_loss) and not np.isfinite(result.value)
-    np.testing.assert_array_equal(net.get_weights()[0], before[0])
+    for after, saved in zip(net.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(after, saved)
+
+
+def test_a_non_finite_weight_behind_a_zero_input_is_not_skipped():
+    # 0 · inf is NaN in the core's product; skipping zero inputs must not hide it
+    x, t = data(dtype=np.float32)
+    x[:, 0] = 0.0
+    net = mlp([6, 5, 3], seed=0)
+    net.dense_layers[0].weights[0, 2] = np.inf
+    result = OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
+    assert result.diverged == "loss" and result.batches == 0
 
 
 @pytest.mark.parametrize("case", ["adam", "dropout", "leaky_relu", "softmax-squared-error",

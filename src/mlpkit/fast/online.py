@@ -52,6 +52,9 @@ SQUARED_ERROR, BINARY_CROSS_ENTROPY, CROSS_ENTROPY = 0, 1, 2
 LR, ALPHA, WD, L1, HALF, ONE, LOW, HIGH, SCRATCH = range(9)
 # the int flags
 NESTEROV, DECAY_BIASES, SKIP_ZEROS, LOSS_KIND, HALF_LOSS, MEAN = range(6)
+# the float64 limits: GradientCheck's for the squared bound, where a bound on |W| is measured
+# again, ‖X‖² and max |X| of the data, then a bound on max |W| per layer
+LIMIT2, REMEASURE, X_NORM2, X_MAX, WMAX = range(5)
 # status codes of the kernel
 DONE, LOSS_DIVERGED, GRADIENT_DIVERGED = 0, 1, 2
 
@@ -195,13 +198,15 @@ def _gradient_sum(a_prev, delta, nb, has_bias, one):  # pragma: no cover - numba
     return np.float64(total_w) + np.float64(total_b)
 
 
-def _gradients_finite(acts, deltas, bs, nb, limit2, one):  # pragma: no cover - numba
-    # GradientCheck: every entry ≤ √(max(‖a_prev‖², n)) ‖δ‖; only when that bound fails is the
-    # exact sum taken. Returns NaN when all are shown finite, else the sum over every gradient.
+def _gradients_finite(acts, deltas, bs, nb, limits, one):  # pragma: no cover - numba
+    # GradientCheck: every entry ≤ √(max(‖a_prev‖², n)) ‖δ‖ (for the first layer ‖X‖² of the
+    # whole data, as there); only when that bound fails is the exact sum taken. Returns NaN
+    # when all are shown finite, else the sum over every gradient.
     shown = True
     for l in range(len(deltas)):
-        bound = max(_norm2_c(acts[l], nb), nb) * _norm2_c(deltas[l], nb)
-        if not bound < limit2:
+        a_norm2 = limits[X_NORM2] if l == 0 else _norm2_c(acts[l], nb)
+        bound = max(a_norm2, nb) * _norm2_c(deltas[l], nb)
+        if not bound < limits[LIMIT2]:
             shown = False
     if shown:
         return np.nan
@@ -211,82 +216,114 @@ def _gradients_finite(acts, deltas, bs, nb, limit2, one):  # pragma: no cover - 
     return np.nan if np.isfinite(total) else total
 
 
-def _regularised(p, g, scalars, regularise):  # pragma: no cover - inlined by numba
-    # ∂E/∂w + λ w + l1 · sign(w) (Optimizer._regularised, same order)
-    if regularise:
-        if scalars[WD] != 0:
-            g = g + scalars[WD] * p
-        if scalars[L1] != 0:
-            g = g + scalars[L1] * np.sign(p)
-    return g
-
-
-def _apply(p, g, scalars, regularise):  # pragma: no cover - inlined by numba
-    # w ← w − η g
-    return p - _regularised_c(p, g, scalars, regularise) * scalars[LR]
-
-
-def _momentum(p, g, vel, flags, scalars, regularise):  # pragma: no cover - inlined by numba
-    # Δw(t) = α Δw(t−1) − η g; w ← w + Δw(t) (Nesterov: w ← (w − η g) + α Δw(t)); returns
-    # (w, Δw(t))
-    step = _regularised_c(p, g, scalars, regularise) * scalars[LR]
-    velocity = scalars[ALPHA] * vel - step
-    if flags[NESTEROV]:
-        return (p - step) + scalars[ALPHA] * velocity, velocity
-    return p + velocity, velocity
+def _sgd_row(w, v, i, g, lr, alpha, wd, l1, momentum, nesterov):  # pragma: no cover - numba
+    # mlpkit.optimizers.SGD on row i of w (velocities: row i of v) from its gradient g:
+    # g += λ w, g += l1 sign(w) (Optimizer._regularised); then w ← w − η g, or
+    # Δw(t) = α Δw(t−1) − η g and w ← w + Δw(t) (Nesterov: w ← (w − η g) + α Δw(t)); the same
+    # operations in the same order. Each case is its own loop so that it vectorises.
+    zero = lr - lr
+    n = w.shape[1]
+    if wd != zero:
+        for j in range(n):
+            g[j] = g[j] + wd * w[i, j]
+    if l1 != zero:
+        for j in range(n):
+            g[j] = g[j] + l1 * np.sign(w[i, j])
+    if not momentum:
+        for j in range(n):
+            w[i, j] = w[i, j] - g[j] * lr
+    elif nesterov:
+        for j in range(n):
+            step = g[j] * lr
+            velocity = alpha * v[i, j] - step
+            v[i, j] = velocity
+            w[i, j] = (w[i, j] - step) + alpha * velocity
+    else:
+        for j in range(n):
+            velocity = alpha * v[i, j] - g[j] * lr
+            v[i, j] = velocity
+            w[i, j] = w[i, j] + velocity
 
 
 def _update_weights(w, vw, a_prev, delta, nb, flags, scalars, g):  # pragma: no cover - numba
-    # W ← W − η (a_prevᵀ δ + regularisation), one row of the gradient at a time (in ``g``);
-    # returns False when a weight became non-finite
-    zero = scalars[ONE] - scalars[ONE]
-    regularise = scalars[WD] != 0 or scalars[L1] != 0
-    plain = vw.shape[0] == 0 and not regularise
+    # W ← W − η (a_prevᵀ δ + regularisation), one row of the gradient at a time (in ``g``; for
+    # a batch of one the row is a_prev[i] δ: a rank-one update). With plain SGD the rows of
+    # inputs that are all 0 are skipped: their gradient is 0 and w − η·0 is w.
+    lr, alpha, wd, l1 = scalars[LR], scalars[ALPHA], scalars[WD], scalars[L1]
+    zero = lr - lr
+    momentum, nesterov = vw.shape[0] > 0, flags[NESTEROV] != 0
+    plain = not momentum and wd == zero and l1 == zero
+    skip = flags[SKIP_ZEROS] != 0 and plain
     n_in, n_out = w.shape
-    finite = True
     for i in range(n_in):
-        if plain and flags[SKIP_ZEROS]:
+        if skip:
             nonzero = False
             for s in range(nb):
-                if a_prev[s, i] != zero:
-                    nonzero = True
+                nonzero |= a_prev[s, i] != zero
             if not nonzero:
                 continue  # a zero gradient row: w − η·0 is w
-        for j in range(n_out):
-            g[j] = a_prev[0, i] * delta[0, j]
-        for s in range(1, nb):
+        x0 = a_prev[0, i]
+        if plain and nb == 1:  # online SGD: w ← w − η (x δ), the rank-one update in one loop
             for j in range(n_out):
-                g[j] += a_prev[s, i] * delta[s, j]
+                w[i, j] = w[i, j] - (x0 * delta[0, j]) * lr
+            continue
         for j in range(n_out):
-            if vw.shape[0] == 0:
-                new = _apply_c(w[i, j], g[j], scalars, regularise)
-            else:
-                new, vw[i, j] = _momentum_c(w[i, j], g[j], vw[i, j], flags, scalars,
-                                            regularise)
-            w[i, j] = new
-            finite &= np.isfinite(new)
-    return finite
-
-
-def _update_biases(b, vb, delta, nb, flags, scalars):  # pragma: no cover - numba
-    # b ← b − η Σ_samples δ (regularised only with decay_biases)
-    regularise = flags[DECAY_BIASES] != 0 and (scalars[WD] != 0 or scalars[L1] != 0)
-    finite = True
-    for j in range(b.shape[0]):
-        g = delta[0, j]
+            g[j] = x0 * delta[0, j]
         for s in range(1, nb):
-            g += delta[s, j]
-        if vb.shape[0] == 0:
-            new = _apply_c(b[j], g, scalars, regularise)
-        else:
-            new, vb[j] = _momentum_c(b[j], g, vb[j], flags, scalars, regularise)
-        b[j] = new
-        finite &= np.isfinite(new)
-    return finite
+            x = a_prev[s, i]
+            for j in range(n_out):
+                g[j] += x * delta[s, j]
+        _sgd_row_c(w, vw, i, g, lr, alpha, wd, l1, momentum, nesterov)
+
+
+def _update_biases(b, vb, delta, nb, flags, scalars, g):  # pragma: no cover - numba
+    # b ← b − η Σ_samples δ (rows added in order, as np.add.reduce(δ, axis=0); regularised only
+    # with decay_biases)
+    n = b.shape[0]
+    for j in range(n):
+        g[j] = delta[0, j]
+    for s in range(1, nb):
+        for j in range(n):
+            g[j] += delta[s, j]
+    zero = scalars[LR] - scalars[LR]
+    wd, l1 = (scalars[WD], scalars[L1]) if flags[DECAY_BIASES] else (zero, zero)
+    momentum = vb.shape[0] > 0
+    v = vb.reshape(1, n) if momentum else np.empty((0, 0), b.dtype)
+    _sgd_row_c(b.reshape(1, n), v, 0, g, scalars[LR], scalars[ALPHA], wd, l1, momentum,
+               flags[NESTEROV] != 0)
+
+
+def _abs_max(x, rows):  # pragma: no cover - inlined by numba
+    # max |x| over the first ``rows`` rows, in float64; inf if there is a NaN
+    top = 0.0
+    for s in range(rows):
+        for j in range(x.shape[1]):
+            v = abs(np.float64(x[s, j]))
+            if v != v:
+                return np.inf
+            top = max(top, v)
+    return top
+
+
+def _weights_stay_finite(ws, acts, deltas, nb, lr, limits):  # pragma: no cover - numba
+    # Skipping the inputs that are 0 is exact while the weights are finite. With plain SGD a
+    # batch moves each weight by at most nb · max|a_prev| · max|δ| · η (max |X| of the whole
+    # data for the first layer), so limits[WMAX + l] (a bound on max |W_l|, 1 % generous for
+    # rounding) grows by that; only when it nears the largest float are the weights measured
+    # again. False when a weight is not finite.
+    big = limits[REMEASURE]
+    for l in range(len(ws)):
+        a_max = limits[X_MAX] if l == 0 else _abs_max_c(acts[l], nb)
+        limits[WMAX + l] += 1.01 * nb * a_max * _abs_max_c(deltas[l], nb) * abs(lr)
+        if not limits[WMAX + l] < big:
+            limits[WMAX + l] = _abs_max_c(ws[l], ws[l].shape[0])
+            if not limits[WMAX + l] < big:
+                return False
+    return True
 
 
 def _step(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, deltas, g,
-          limit2):  # pragma: no cover - compiled by numba
+          limits):  # pragma: no cover - compiled by numba
     # One batch: forward, loss and δ^L, backward, check, update. Returns (status, loss, value).
     a0 = acts[0]
     for s in range(nb):
@@ -304,21 +341,21 @@ def _step(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, del
         return LOSS_DIVERGED, loss, loss
     for l in range(last, 0, -1):
         _propagate_c(deltas[l], ws[l], kinds[l - 1], zs[l - 1], acts[l], nb, one, deltas[l - 1])
-    gradient_sum = _gradients_finite_c(acts, deltas, bs, nb, limit2, one)
+    gradient_sum = _gradients_finite_c(acts, deltas, bs, nb, limits, one)
     if not np.isnan(gradient_sum):
         return GRADIENT_DIVERGED, loss, gradient_sum
-    finite = True
     for l in range(n_layers):
-        finite &= _update_weights_c(ws[l], vws[l], acts[l], deltas[l], nb, flags, scalars, g)
+        _update_weights_c(ws[l], vws[l], acts[l], deltas[l], nb, flags, scalars, g)
         if bs[l].shape[0] > 0:
-            finite &= _update_biases_c(bs[l], vbs[l], deltas[l], nb, flags, scalars)
-    if not finite:
+            _update_biases_c(bs[l], vbs[l], deltas[l], nb, flags, scalars, g)
+    if flags[SKIP_ZEROS] and not _weights_stay_finite_c(ws, acts, deltas, nb, scalars[LR],
+                                                        limits):
         flags[SKIP_ZEROS] = 0  # non-finite weights: 0 · w must be computed from now on
     return DONE, loss, loss
 
 
 def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, deltas, g,
-           outputs, limit2, result):  # pragma: no cover - compiled by numba
+           outputs, limits, result):  # pragma: no cover - compiled by numba
     # Every batch of ``order``; result = [Σ batch losses (× batch size for mean), last finite
     # loss, diverging value]. Returns (status, batches done).
     n = order.shape[0]
@@ -330,7 +367,7 @@ def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs,
         nb = min(size, n - start)
         rows = order[start:start + nb]
         status, loss, value = _step_c(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars,
-                                      acts, zs, deltas, g, limit2)
+                                      acts, zs, deltas, g, limits)
         if status != DONE:
             result[0], result[2] = total, value
             if status == GRADIENT_DIVERGED:
@@ -346,9 +383,8 @@ def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs,
 
 
 _activate_c = _derivative_c = _output_delta_c = _layer_forward_c = _propagate_c = None
-_norm2_c = _gradient_sum_c = _gradients_finite_c = _regularised_c = _apply_c = None
-_momentum_c = None
-_update_weights_c = _update_biases_c = _step_c = None
+_norm2_c = _gradient_sum_c = _gradients_finite_c = _sgd_row_c = None
+_update_weights_c = _update_biases_c = _abs_max_c = _weights_stay_finite_c = _step_c = None
 _compiled = None  # the epoch kernel, compiled (or loaded from numba's cache) on first use
 
 
@@ -364,9 +400,9 @@ def _kernel():
         import numba
 
         names = ["activate", "derivative", "output_delta", "layer_forward", "propagate",
-                 "norm2", "gradient_sum", "gradients_finite", "regularised", "apply", "momentum",
-                 "update_weights", "update_biases", "step"]
-        inline = {"derivative", "norm2", "regularised", "apply", "momentum"}
+                 "norm2", "gradient_sum", "gradients_finite", "sgd_row", "update_weights",
+                 "update_biases", "abs_max", "weights_stay_finite", "step"]
+        inline = {"derivative", "norm2", "abs_max", "sgd_row"}
         module = globals()
         for name in names:  # helpers first: each is compiled against those before it
             options = {"inline": "always"} if name in inline else {"nogil": True}
@@ -438,8 +474,10 @@ class OnlineEpoch:
         self.dtype = np.dtype(network.dtype)
         self.kinds = np.array(kinds, dtype=np.int64)
         self.loss_kind = loss_kind
-        limit = 0.5 * float(np.finfo(self.dtype).max)
-        self.limit2 = min(limit * limit, sys.float_info.max)
+        largest = float(np.finfo(self.dtype).max)
+        # GradientCheck's limit for the squared bound, and where a bound on |W| is re-measured
+        half = 0.5 * largest
+        self.limits = (min(half * half, sys.float_info.max), 0.25 * largest)
         self._buffers: tuple | None = None
 
     def _scratch(self, size: int) -> tuple:
@@ -484,9 +522,20 @@ class OnlineEpoch:
         scalars = np.array([opt.learning_rate, opt.momentum, opt.weight_decay, opt.l1, 0.5, 1.0,
                             low, high, 0.0], dtype=self.dtype)
         half = isinstance(loss, SquaredError) and loss.half
-        flags = np.array([opt.nesterov, opt.decay_biases, 1, self.loss_kind, half,
+        # Inputs that are 0 are skipped (forward and update) with plain SGD and finite weights
+        skip = opt.momentum == 0.0 and opt.weight_decay == 0.0 and opt.l1 == 0.0
+        flags = np.array([opt.nesterov, opt.decay_biases, skip, self.loss_kind, half,
                           loss.reduction == "mean"], dtype=np.int64)
         return scalars, flags
+
+    def _limits(self, x: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """The float64 limits (see LIMIT2, …, WMAX): one pass over x and the weights."""
+        x_norm2 = float(np.vdot(x, x))
+        x_max = float(np.max(np.abs(x))) if flags[SKIP_ZEROS] else math.nan
+        wmax = [float(np.max(np.abs(layer.weights))) for layer in self.layers]
+        if flags[SKIP_ZEROS] and not all(m < self.limits[1] for m in wmax):
+            flags[SKIP_ZEROS] = 0
+        return np.array([*self.limits, x_norm2, x_max, *wmax])
 
     def run(self, x: np.ndarray, t: np.ndarray, order: np.ndarray | None = None,
             outputs: np.ndarray | None = None) -> EpochResult:
@@ -509,11 +558,12 @@ class OnlineEpoch:
         acts, zs, deltas, g = self._scratch(min(self.batch_size, order.shape[0]))
         ws, bs, vws, vbs = self._state()
         scalars, flags = self._scalars()
+        limits = self._limits(x, flags)
         result = np.zeros(3)
         started = time.perf_counter()
         status, batches = kernel(x, t, order, min(self.batch_size, order.shape[0]), ws, bs, vws,
                                  vbs, self.kinds, flags, scalars, acts, zs, deltas, g, outputs,
-                                 self.limit2, result)
+                                 limits, result)
         _compile_notice(kernel, time.perf_counter() - started)
         last = None if batches == 0 and status == LOSS_DIVERGED else float(result[1])
         diverged = {DONE: None, LOSS_DIVERGED: "loss", GRADIENT_DIVERGED: "gradient"}[status]
