@@ -160,6 +160,8 @@ def _add_train(subparsers: Any) -> None:
                      help="also write the checkpoint every this many batches")
     fit.add_argument("--resume", action="store_true",
                      help="continue the run saved in --checkpoint DIR (same options required)")
+    fit.add_argument("--threads", type=_positive_int, help="BLAS threads (default: chosen by "
+                     "layer size and machine load)")
     out = parser.add_argument_group("output")
     out.add_argument("--save", metavar="MODEL", help="write the trained model (.mlpk) there")
     out.add_argument("--plots", metavar="DIR", help="write PNG plots into this folder")
@@ -174,7 +176,7 @@ def _add_train(subparsers: Any) -> None:
 
 #: options that are not part of a run's configuration
 _NOT_CONFIG = {"command", "run", "config", "quiet", "no_progress", "save", "plots", "metrics_json",
-               "checkpoint", "checkpoint_every", "resume"}
+               "checkpoint", "checkpoint_every", "resume", "threads"}
 
 
 def _apply_config(parser: argparse.ArgumentParser, path: str) -> None:
@@ -327,6 +329,7 @@ def _run_train(args: argparse.Namespace) -> int:
                 schedule=_SCHEDULES[args.schedule](),
                 callbacks=[interrupt, *_callbacks(args)], checkpoint=args.checkpoint,
                 checkpoint_every=args.checkpoint_every, resume=args.resume,
+                threads=getattr(args, "threads", None),
             )  # fmt: skip
         except TrainingInterrupted as stopped:  # checkpoint written: report and save all the same
             history, resume_note = stopped.history, str(stopped)

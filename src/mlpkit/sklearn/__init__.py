@@ -63,6 +63,9 @@ n_iter_no_change
         Precision of the network; float32 is about twice as fast.
     callbacks : list of mlpkit.Callback or None
         Receive the training events of :func:`mlpkit.train`.
+    threads : int or None
+        BLAS threads while fitting; None chooses by layer size and machine load (see
+        :mod:`mlpkit.fast.threads`).
 
     Attributes
     ----------
@@ -118,6 +121,7 @@ n_iter_no_change
         class_weight: dict | str | None = None,
         dtype: str = "float64",
         callbacks: Sequence[Callback] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -149,6 +153,7 @@ n_iter_no_change
         self.class_weight = class_weight
         self.dtype = dtype
         self.callbacks = callbacks
+        self.threads = threads
 
     # -- targets ------------------------------------------------------------------------------
     def _encode_targets(self, y, first, classes=None):
@@ -309,6 +314,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         dropout: float = 0.0,
         dtype: str = "float64",
         callbacks: Sequence[Callback] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -339,6 +345,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.dropout = dropout
         self.dtype = dtype
         self.callbacks = callbacks
+        self.threads = threads
 
     def _encode_targets(self, y, first, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:

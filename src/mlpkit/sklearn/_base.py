@@ -151,6 +151,7 @@ class BaseMLP(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
         "callbacks": [None, list, tuple],
+        "threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     # -- what the two estimators define ------------------------------------------------------
@@ -364,6 +365,7 @@ class BaseMLP(BaseEstimator):
             callbacks=callbacks,
             schedule=self._make_schedule(incremental),
             history=self.history_,
+            threads=self.threads,
         )
         self.history_ = history
         epochs_run = history.epochs - epochs_before

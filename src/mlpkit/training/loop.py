@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..fast import kernels as _numba
+from ..fast.threads import blas_threads, check_threads, rows_per_step
 from ..layers import Dropout
 from ..losses import Loss, get_loss
 from ..metrics import accuracy_from_outputs
@@ -86,6 +87,7 @@ def train(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    threads: int | None = None,
 ) -> History:
     """Train ``network`` by backpropagation and gradient descent; return the :class:`History`.
 
@@ -131,6 +133,9 @@ def train(
         optimiser, generator and history are replaced by the saved ones). The settings must
         equal those of the interrupted run, else :class:`CheckpointMismatchError` names the
         differences. Without ``resume`` an existing checkpoint is never overwritten.
+    threads : int or None
+        BLAS threads for this run; None chooses by layer size and machine load (one thread for
+        small products or a busy machine; see :mod:`mlpkit.fast.threads`).
 
     Raises
     ------
@@ -160,6 +165,7 @@ def train(
         raise TypeError(f"resume must be a bool, got {type(resume).__name__}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=<folder> to resume from")
+    check_threads(threads)
     stopper = resolve_early_stopping(early_stopping)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     history = History() if history is None else history
@@ -178,9 +184,10 @@ def train(
                     "resume=True (CLI: --resume) to continue it, or choose another folder"
                 )
             saved = saver.read()
-        return _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed, rng,
-                      validation_data, validation_split, stopper, loss_goal, list(callbacks),
-                      schedule, history, saver, saved)
+        with blas_threads(threads, network.sizes, rows_per_step(X, batch_size)):
+            return _train(network, X, T, loss, optimizer, epochs, batch_size, shuffle, seed,
+                          rng, validation_data, validation_split, stopper, loss_goal,
+                          list(callbacks), schedule, history, saver, saved)
     finally:
         if saver is not None:
             saver.close()

@@ -1,0 +1,137 @@
+"""The BLAS thread policy (mlpkit.fast.threads) and the ``threads`` settings of train, the
+estimators and the CLI. No timings here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from mlpkit import Callback, cli, mlp, train
+from mlpkit.fast import threads as policy
+
+
+def blas_counts() -> list[int]:
+    """Thread counts of NumPy's BLAS (libraries loaded later, such as SciPy's by numba, are
+    not NumPy's and are left alone)."""
+    pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    numpy_pools = [pool for pool in pools if "numpy" in pool["filepath"]]
+    return [pool["num_threads"] for pool in numpy_pools or pools]
+
+
+class RecordThreads(Callback):
+    """Records the BLAS thread counts seen while training."""
+
+    seen: list[list[int]]
+
+    def on_train_begin(self, network, history, n_batches):
+        self.seen = []
+
+    def on_epoch_begin(self, epoch):
+        self.seen.append(blas_counts())
+
+
+def toy(n=64, n_in=4, n_out=2, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, n_in)).astype(np.float32)
+    return x, np.eye(n_out, dtype=np.float32)[rng.integers(0, n_out, n)]
+
+
+@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (-2, ValueError),
+                                              (1.5, TypeError), (True, TypeError),
+                                              ("2", TypeError)])
+def test_threads_must_be_a_positive_int_or_none(value, error):
+    with pytest.raises(error, match="threads must be a positive int or None"):
+        policy.check_threads(value)
+    x, t = toy()
+    with pytest.raises(error, match="threads"):
+        train(mlp([4, 3, 2], seed=0), x, t, epochs=1, threads=value)
+
+
+def test_an_explicit_count_is_honoured_whatever_the_size():
+    assert policy.choose_threads(3, [784, 1024, 1024, 10], 256) == 3
+    assert policy.choose_threads(2, [4, 3, 2], 1) == 2
+
+
+def test_small_products_get_one_thread(monkeypatch):
+    monkeypatch.setattr(policy, "idle_cores", lambda: 64)
+    monkeypatch.setattr(policy, "usable_cores", lambda: 64)
+    # batch 10 of the 784-100-10 lecture net: 784,000 multiply-adds, below 2^20
+    assert policy.choose_threads(None, [784, 100, 10], 10) == 1
+    assert policy.choose_threads(None, [784, 100, 10], 1) == 1
+    # C3's batch of 128 on a quiet machine: the BLAS keeps its own setting
+    assert policy.choose_threads(None, [784, 512, 256, 10], 128) is None
+
+
+def test_a_busy_machine_gets_only_its_idle_cores(monkeypatch, tmp_path):
+    monkeypatch.setattr(policy, "usable_cores", lambda: 2)
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # this process and two others
+    assert policy.idle_cores(2, str(loadavg)) == 1
+    loadavg.write_text("0.10 0.10 0.10 1/412 12345\n")  # only this process
+    assert policy.idle_cores(2, str(loadavg)) == 2
+    loadavg.write_text("9.0 9.0 9.0 17/412 12345\n")
+    assert policy.idle_cores(16, str(loadavg)) == 1
+    assert policy.idle_cores(4, str(tmp_path / "missing")) == 4  # no /proc: all idle
+    monkeypatch.setattr(policy, "idle_cores", lambda: 1)
+    assert policy.choose_threads(None, [784, 512, 256, 10], 128) == 1
+
+
+def test_the_limit_holds_inside_the_block_and_is_lifted_after():
+    if not blas_counts():
+        pytest.skip("threadpoolctl finds no BLAS library")
+    before = blas_counts()
+    with policy.blas_threads(1, [784, 512, 10], 128) as chosen:
+        assert chosen == 1 and set(blas_counts()) == {1}
+    assert blas_counts() == before
+
+
+def test_train_runs_with_the_chosen_count():
+    if not blas_counts():
+        pytest.skip("threadpoolctl finds no BLAS library")
+    x, t = toy()
+    recorder = RecordThreads()
+    train(mlp([4, 3, 2], seed=0), x, t, epochs=2, batch_size=8, threads=1,
+          callbacks=[recorder])
+    assert recorder.seen == [[1] * len(blas_counts())] * 2
+    train(mlp([4, 3, 2], seed=0), x, t, epochs=1, batch_size=8, callbacks=[recorder])
+    assert set(recorder.seen[0]) == {1}  # the default for so small a product
+
+
+def test_estimators_pass_threads_on():
+    sklearn_mlp = pytest.importorskip("mlpkit.sklearn")
+    x, t = toy()
+    y = t.argmax(axis=1)
+    recorder = RecordThreads()
+    model = sklearn_mlp.MLPClassifier((3,), max_iter=2, threads=1, callbacks=[recorder],
+                                      random_state=0, n_iter_no_change=np.inf)
+    with pytest.warns(Warning):  # ConvergenceWarning after max_iter
+        model.fit(x, y)
+    assert model.get_params()["threads"] == 1
+    assert all(set(counts) <= {1} for counts in recorder.seen)
+    with pytest.raises(ValueError, match="threads"):
+        sklearn_mlp.MLPRegressor((3,), threads=0).fit(x, t)
+
+
+def test_cli_train_accepts_threads(capsys):
+    code = cli.main(["train", "--dataset", "xor", "--n-samples", "80", "--hidden", "4",
+                     "--epochs", "2", "--batch-size", "8", "--threads", "1", "--quiet"])
+    assert code == 0
+    code = cli.main(["train", "--dataset", "xor", "--threads", "0", "--quiet"])
+    assert code != 0 and "--threads" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
+def test_dask_workers_get_one_thread():
+    # an in-process worker: it shares this process's BLAS, so Dask's environment settings for
+    # the worker processes it starts cannot apply; the policy must
+    distributed = pytest.importorskip("distributed")
+    assert not policy.in_dask_worker()
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                 dashboard_address=None, silence_logs=50) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        inside = client.submit(policy.in_dask_worker).result()
+        chosen = client.submit(policy.choose_threads, None, [784, 512, 256, 10], 128).result()
+    assert inside and chosen == 1
