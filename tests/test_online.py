@@ -242,3 +242,48 @@ def test_run_names_wrong_arguments():
         epoch.run(x, t[:3])
     with pytest.raises(ValueError, match="order must be"):
         epoch.run(x, t, np.array([0, 5]))
+
+
+CACHE_PROBE = """
+import json, sys
+import numpy as np
+from mlpkit import SGD, mlp, train
+from mlpkit.fast import kernels, online
+from mlpkit.losses import SquaredError
+
+rng = np.random.default_rng(0)
+x = rng.random((20, 4)).astype(np.float32)
+t = np.eye(2, dtype=np.float32)[rng.integers(0, 2, 20)]
+net = mlp([4, 3, 2], seed=0)
+train(net, x, t, epochs=1, batch_size=5, optimizer=SGD(0.1))  # FusedStep and the SGD kernel
+online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
+dispatchers = {"online": online._kernel(), "sgd": kernels.kernel("sgd"),
+               "squared_error_output": kernels.kernel("squared_error_output")}
+json.dump({name: [d.stats.cache_path, sum(d.stats.cache_hits.values()),
+                  sum(d.stats.cache_misses.values())] for name, d in dispatchers.items()},
+          sys.stdout)
+"""
+
+
+@pytest.mark.slow
+def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def probe():
+        result = subprocess.run([sys.executable, "-c", CACHE_PROBE], capture_output=True,
+                                text=True, timeout=600, env={**os.environ})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first = probe()  # compiles, or loads what an earlier run cached
+    for name, (folder, _, _) in first.items():
+        stem = {"online": "online._epoch", "sgd": "kernels._sgd",
+                "squared_error_output": "kernels._squared_error_output"}[name]
+        assert list(Path(folder).glob(f"{stem}-*.nbi")), f"no cache index for {name}"
+    second = probe()
+    for name, (_, hits, misses) in second.items():
+        assert hits >= 1 and misses == 0, (name, hits, misses)

@@ -71,7 +71,7 @@ def _load() -> dict:
             # One thread: a parallel Adam measured 5x slower inside training, its worker
             # threads and OpenBLAS's spinning threads taking the two cores from each other.
             # No fastmath: the kernels round exactly as the NumPy passes do.
-            jit = numba.njit(nogil=True, error_model="numpy")
+            jit = numba.njit(nogil=True, error_model="numpy", cache=True)
             _kernels = {"sgd": jit(_sgd), "momentum": jit(_momentum), "adam": jit(_adam)}
     return _kernels
 
@@ -281,9 +281,9 @@ def _load_fused() -> dict:
     if kernels and "bias_activation" not in kernels:
         import numba
 
-        inline = numba.njit(inline="always", error_model="numpy")
+        inline = numba.njit(inline="always", error_model="numpy", cache=True)
         _delta_c, _column_sums_c = inline(_delta), inline(_column_sums)
-        jit = numba.njit(nogil=True, error_model="numpy")
+        jit = numba.njit(nogil=True, error_model="numpy", cache=True)
         kernels["bias_activation"] = jit(_bias_activation)
         kernels["sigmoid_finish"] = jit(_sigmoid_finish)
         kernels["squared_error_output"] = jit(_squared_error_output)
