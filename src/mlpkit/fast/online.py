@@ -92,9 +92,32 @@ def _activate(kind, z, a, nb, half, one):  # pragma: no cover - compiled by numb
                 a[s, j] = v
 
 
-def _layer_forward(a_prev, w, b, kind, z, a, nb, skip, half, one):  # pragma: no cover - numba
-    # z = a_prev · W + b (sums over the inputs in order), then a = σ(z)
+def _layer_forward(a_prev, w, b, kind, z, a, nb, skip, half, one, acc):  # pragma: no cover
+    # z = a_prev · W + b (sums over the inputs in order), then a = σ(z); ``acc`` is scratch
     zero = one - one
+    n_in, n_out = w.shape
+    if nb == 1:  # one sample: the sums in a local row (fewer stores through z)
+        for j in range(n_out):
+            acc[j] = zero
+        for i in range(n_in):
+            v = a_prev[0, i]
+            if skip and v == zero:
+                continue  # adds ±0 to z for finite weights
+            for j in range(n_out):
+                acc[j] += v * w[i, j]
+        for j in range(n_out):
+            z[0, j] = acc[j]
+    else:
+        _batch_products_c(a_prev, w, z, nb, skip, zero)
+    if b.shape[0] > 0:
+        for s in range(nb):
+            for j in range(n_out):
+                z[s, j] = z[s, j] + b[j]
+    _activate_c(kind, z, a, nb, half, one)
+
+
+def _batch_products(a_prev, w, z, nb, skip, zero):  # pragma: no cover - compiled by numba
+    # z = a_prev · W for several samples, each row of W read once for all of them
     n_in, n_out = w.shape
     for s in range(nb):
         for j in range(n_out):
@@ -106,11 +129,6 @@ def _layer_forward(a_prev, w, b, kind, z, a, nb, skip, half, one):  # pragma: no
                 continue  # adds ±0 to z for finite weights
             for j in range(n_out):
                 z[s, j] += v * w[i, j]
-    if b.shape[0] > 0:
-        for s in range(nb):
-            for j in range(n_out):
-                z[s, j] = z[s, j] + b[j]
-    _activate_c(kind, z, a, nb, half, one)
 
 
 def _derivative(kind, z, a, g, one):  # pragma: no cover - inlined by numba
@@ -245,6 +263,25 @@ def _sgd_row(w, v, i, g, lr, alpha, wd, l1, momentum, nesterov):  # pragma: no c
             w[i, j] = w[i, j] + velocity
 
 
+def _narrow_row(w, v, i, x0, delta, lr, alpha, wd, l1, momentum, nesterov):  # pragma: no cover
+    # _sgd_row for g = x0 δ (one sample), all in one loop; the same operations in the same order
+    zero = lr - lr
+    for j in range(w.shape[1]):
+        g = x0 * delta[0, j]
+        p = w[i, j]
+        if wd != zero:
+            g = g + wd * p
+        if l1 != zero:
+            g = g + l1 * np.sign(p)
+        step = g * lr
+        if not momentum:
+            w[i, j] = p - step
+            continue
+        velocity = alpha * v[i, j] - step
+        v[i, j] = velocity
+        w[i, j] = (p - step) + alpha * velocity if nesterov else p + velocity
+
+
 def _update_weights(w, vw, a_prev, delta, nb, flags, scalars, g):  # pragma: no cover - numba
     # W ← W − η (a_prevᵀ δ + regularisation), one row of the gradient at a time (in ``g``; for
     # a batch of one the row is a_prev[i] δ: a rank-one update). With plain SGD the rows of
@@ -266,6 +303,9 @@ def _update_weights(w, vw, a_prev, delta, nb, flags, scalars, g):  # pragma: no 
         if plain and nb == 1:  # online SGD: w ← w − η (x δ), the rank-one update in one loop
             for j in range(n_out):
                 w[i, j] = w[i, j] - (x0 * delta[0, j]) * lr
+            continue
+        if nb == 1 and n_out < 8:  # narrow rows: every case in one loop (less loop overhead)
+            _narrow_row_c(w, vw, i, x0, delta, lr, alpha, wd, l1, momentum, nesterov)
             continue
         for j in range(n_out):
             g[j] = x0 * delta[0, j]
@@ -333,7 +373,7 @@ def _step(x, t, rows, nb, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs, del
     n_layers = len(ws)
     for l in range(n_layers):
         _layer_forward_c(acts[l], ws[l], bs[l], kinds[l], zs[l], acts[l + 1], nb,
-                         flags[SKIP_ZEROS] != 0, half, one)
+                         flags[SKIP_ZEROS] != 0, half, one, g)
     last = n_layers - 1
     loss = _output_delta_c(acts[last + 1], zs[last], t, rows, nb, kinds[last], flags, scalars,
                            deltas[last])
@@ -382,8 +422,9 @@ def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs,
     return DONE, n_batches
 
 
-_activate_c = _derivative_c = _output_delta_c = _layer_forward_c = _propagate_c = None
-_norm2_c = _gradient_sum_c = _gradients_finite_c = _sgd_row_c = None
+_activate_c = _batch_products_c = _derivative_c = _output_delta_c = _layer_forward_c = None
+_propagate_c = None
+_norm2_c = _gradient_sum_c = _gradients_finite_c = _sgd_row_c = _narrow_row_c = None
 _update_weights_c = _update_biases_c = _abs_max_c = _weights_stay_finite_c = _step_c = None
 _compiled = None  # the epoch kernel, compiled (or loaded from numba's cache) on first use
 
@@ -399,10 +440,11 @@ def _kernel():
             return None
         import numba
 
-        names = ["activate", "derivative", "output_delta", "layer_forward", "propagate",
-                 "norm2", "gradient_sum", "gradients_finite", "sgd_row", "update_weights",
-                 "update_biases", "abs_max", "weights_stay_finite", "step"]
-        inline = {"derivative", "norm2", "abs_max", "sgd_row"}
+        names = ["activate", "batch_products", "derivative", "output_delta", "layer_forward",
+                 "propagate", "norm2", "gradient_sum", "gradients_finite", "sgd_row",
+                 "narrow_row", "update_weights", "update_biases", "abs_max",
+                 "weights_stay_finite", "step"]
+        inline = {"derivative", "norm2", "abs_max", "sgd_row", "narrow_row"}
         module = globals()
         for name in names:  # helpers first: each is compiled against those before it
             options = {"inline": "always"} if name in inline else {"nogil": True}
