@@ -311,6 +311,8 @@ def _update_weights(w, vw, a_prev, delta, nb, flags, scalars, g):  # pragma: no 
             g[j] = x0 * delta[0, j]
         for s in range(1, nb):
             x = a_prev[s, i]
+            if x == zero:
+                continue  # adds ±0 (δ is finite: the gradient check passed)
             for j in range(n_out):
                 g[j] += x * delta[s, j]
         _sgd_row_c(w, vw, i, g, lr, alpha, wd, l1, momentum, nesterov)
