@@ -74,6 +74,7 @@ from .lectures import (
 )
 from .validation import InvalidInputError, check_model_size
 from .io import ModelFileError, UnsupportedFormatVersion, load, read_model_file, save
+from .io.onnx import export_onnx  # imports the onnx package only when called
 
 #: The version, written only here: pyproject.toml reads it (dynamic = ["version"]), and
 #: `mlpkit --version`, model files and CHANGELOG.md follow it.
@@ -135,6 +136,7 @@ __all__ = [
     "check_model_size",
     "classification_report",
     "confusion_matrix",
+    "export_onnx",
     "forward_mode_gradients",
     "get_activation",
     "get_initializer",

@@ -199,6 +199,56 @@ class Network:
 
         return network_html(self)
 
+    # -- issue 13: class probabilities and a summary table (self-contained additions) ----------
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, float64 of shape (n_samples, n_classes), rows summing to 1.
+
+        Softmax outputs are returned as they are. A single output unit is a binary classifier
+        and gives two columns [1 - p, p]: p is the output for sigmoid or step units and
+        (a + 1) / 2 for tanh or identity units (threshold 0, as :meth:`predict`), clipped to
+        [0, 1]. Several non-softmax outputs are clipped at 0 and divided by their row sum (so
+        that they read as probabilities; they are not calibrated). ``predict_proba(X).argmax(1)``
+        equals :meth:`predict` (ties aside).
+        """
+        a = np.asarray(self.forward(X), dtype=np.float64)
+        name = self.output_layer.activation.name
+        if a.shape[1] == 1:
+            p = a[:, 0] if name not in ("tanh", "identity") else (a[:, 0] + 1.0) / 2.0
+            p = np.clip(p, 0.0, 1.0)
+            return np.column_stack([1.0 - p, p])
+        if name == "softmax":
+            return a
+        a = np.clip(a, 0.0, None)
+        total = a.sum(axis=1, keepdims=True)
+        uniform = np.full_like(a, 1.0 / a.shape[1])
+        return np.divide(a, total, out=uniform, where=total > 0)
+
+    def summary(self) -> str:
+        """A table of the layers as Keras prints it: name (type), output shape, activation,
+        parameter count; then the totals. Shapes are (None, units): None is the batch."""
+        rows = [("Layer (type)", "Output shape", "Activation", "Param #")]
+        rows.append(("input (Input)", f"(None, {self.n_inputs})", "", "0"))
+        counts: dict[str, int] = {}
+        units = self.n_inputs
+        for layer in self.layers:
+            kind = type(layer).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            if isinstance(layer, Dense):
+                units = layer.n_outputs
+                activation = layer.activation.name + ("" if layer.bias else ", no bias")
+            else:
+                activation = f"rate {layer.rate:g}"
+            rows.append((f"{kind.lower()}_{counts[kind]} ({kind})", f"(None, {units})",
+                         activation, f"{layer.n_parameters:,}"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        line = "  ".join("-" * w for w in widths)
+        text = [f"{'  '.join(c.ljust(w) for c, w in zip(row, widths, strict=True))}".rstrip()
+                for row in rows]
+        weights = sum(layer.weights.size for layer in self.dense_layers)
+        return "\n".join([text[0], line.replace("-", "="), *text[1:], line,
+                          f"Total params: {self.n_parameters:,} ({weights:,} weights, "
+                          f"{self.n_parameters - weights:,} biases), dtype {self.dtype}"])
+
 
 def mlp(
     sizes: Sequence[int],
