@@ -207,7 +207,22 @@ def run_main(capsys, *args) -> tuple[int, str]:
         (("train", "--epochs", "-1"), "expected an integer >= 0, got -1"),
         (("train", "--optimizer", "rmsprop"), "invalid choice: 'rmsprop'"),
         (("train", "--dataset", "nonsense"), "unknown dataset 'nonsense'"),
-        (("train", "--dataset", "xor", "--validation-split", "1.5"), "--validation-split must"),
+        (("train", "--dataset", "xor", "--validation-split", "1.5"),
+         "argument --validation-split: expected a number in [0, 1), got 1.5"),
+        # issue 13: every message names the option and what was given
+        (("train", "--seed", "-1"), "argument --seed: expected an integer >= 0, got -1"),
+        (("train", "--epochs", "ten"), "argument --epochs: expected an integer >= 0, got 'ten'"),
+        (("train", "--noise", "-0.5"), "argument --noise: expected a number >= 0, got -0.5"),
+        (("train", "--learning-rate", "0"), "argument --learning-rate/--lr: expected a positive"),
+        (("train", "--test-size", "1"), "argument --test-size: expected a number in (0, 1), got 1"),
+        (("train", "--dropout", "1"), "argument --dropout: expected a number in [0, 1), got 1"),
+        (("train", "--momentum", "-1"), "argument --momentum: expected a number in [0, 1)"),
+        (("train", "--hidden", "0"), "argument --hidden: expected hidden layer sizes >= 1, got 0"),
+        (("train", "--delimiter", ";;"), "argument --delimiter: expected one character"),
+        (("train", "--init", "zeros"), "argument --init: expected an initialiser"),
+        (("trace", "--input", "1,x", "--target", "1"), "argument --input: expected numbers"),
+        (("trace", "--input", "1", "--target", "1", "--sizes", "2-a"), "--sizes: expected"),
+        (("predict", "missing.mlpk", "x.csv", "--top", "0"), "argument --top: expected a positive"),
         (("train", "--dataset", "xor", "--activation", "swish"), "activation"),
         (("train", "--dataset", "xor", "--config", "missing.toml"), "missing.toml"),
         (("evaluate", "missing.mlpk"), "model file 'missing.mlpk' does not exist"),
@@ -234,11 +249,11 @@ def test_config_errors_name_the_option(capsys, tmp_path):
     assert code == 2 and "is not valid TOML" in err
 
 
-def test_csv_with_non_integer_classes_is_refused(capsys, tmp_path):
-    csv = tmp_path / "regression.csv"
-    csv.write_text("x,y\n0.1,0.5\n0.2,0.7\n0.3,0.9\n")
-    code, err = run_main(capsys, "train", "--dataset", csv)
-    assert code == 2 and "must hold class labels" in err
+def test_csv_with_text_labels_cannot_be_a_regression(capsys, tmp_path):
+    csv = tmp_path / "labels.csv"
+    csv.write_text("x,y\n0.1,cat\n0.2,dog\n0.3,cat\n")
+    code, err = run_main(capsys, "train", "--dataset", csv, "--task", "regression")
+    assert code == 2 and "--task regression: the target column" in err and "'cat'" in err
 
 
 def test_mnist_quick_run(data_dir, tmp_path):

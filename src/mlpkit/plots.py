@@ -32,6 +32,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_decision_regions",
     "plot_history",
+    "plot_predicted_vs_true",
     "plot_validation_curve",
     "plot_weights",
 ]
@@ -400,4 +401,40 @@ def plot_validation_curve(
     ax.set_title(f"Validation curve: {score_name} against {param_name}")
     ax.grid(alpha=0.3)
     ax.legend()
+    return _finish(figure, path)
+
+
+def plot_predicted_vs_true(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """A regression's predictions against the true values, one dot per sample, with the
+    diagonal (perfect predictions) and R² in the title.
+
+    Parameters
+    ----------
+    y_true, y_pred : array (n_samples,)
+        True and predicted values in the target's own units.
+    path : str or PathLike, optional
+        Write a PNG there (atomically).
+    """
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(f"y_true and y_pred must be non-empty and of one length, got "
+                         f"{y_true.shape} and {y_pred.shape}")  # fmt: skip
+    figure = Figure(figsize=(5, 5))
+    ax = figure.add_subplot()
+    ax.scatter(y_true, y_pred, s=12, alpha=0.6, color=_CLASS_COLOURS[0])
+    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([low, high], [low, high], color="0.4", linewidth=1, label="predicted = true")
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    r2 = 1 - float(np.sum((y_pred - y_true) ** 2)) / total if total > 0 else float("nan")
+    ax.set_xlabel("true value")
+    ax.set_ylabel("predicted value")
+    ax.set_title(title or f"predicted vs true (R² = {r2:.3f}, {y_true.size} samples)")
+    ax.legend(loc="upper left")
     return _finish(figure, path)
