@@ -1,5 +1,6 @@
 # Two commands for a new machine:
 #   make demo   set up .venv and train a network, with a progress bar and a final accuracy
+#               (MNIST if found or downloadable, else the 8x8 digits bundled with scikit-learn)
 #   make test   set up .venv and run the test suite (TORCH=1 adds the PyTorch cross-checks)
 # and, for the documentation:
 #   make docs        build the documentation site into site/ (strict: a broken link fails)
@@ -25,7 +26,7 @@ torch: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 
 demo: $(STAMP)
-	$(BIN)/mlpkit train --dataset mnist --epochs 5 --plots runs/demo
+	$(BIN)/mlpkit train --dataset auto --epochs 5 --plots runs/demo --force
 
 test: $(STAMP) $(if $(TORCH),torch)
 	$(BIN)/python -m pytest -q

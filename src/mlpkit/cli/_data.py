@@ -55,7 +55,8 @@ class Data:
     target_info: dict[str, Any] = field(default_factory=dict)
     #: "toy", "table", "image"
     kind: str = "image"
-    #: what the test part is: "test" (held out), or "all rows" of a file given to evaluate
+    #: what the test part is: "test" (held out), or "file" (every row of a file given to
+    #: evaluate that the model was not trained on)
     test_label: str = "test"
 
     @property
@@ -149,7 +150,7 @@ def _read_csv(args: argparse.Namespace, path: Path, meta: dict) -> tuple[Any, ..
         task, warning = wanted, None
     if task == "regression":
         y = y.astype(np.float64)
-    if warning and not getattr(args, "quiet", False):
+    if warning:
         print(f"mlpkit: warning: {warning}", file=sys.stderr, flush=True)
     return X, y, names, task, table.header
 
@@ -242,7 +243,7 @@ def _targets(source: dict, args: argparse.Namespace, training: bool, meta: dict,
         whole = source.get("whole_file") and not training and not same_file
         if whole:
             X_train, X_test, y_train, y_test = X[:0], X, y[:0], y
-            label = f"all {len(y)} rows of"
+            label = "file"
         else:
             X_train, X_test, y_train, y_test = _split(args, X, y, task == "classification")
     target: dict[str, Any] = {}
@@ -258,6 +259,8 @@ def _input_info(source: dict, args: argparse.Namespace, meta: dict,
                 X_train: np.ndarray) -> dict[str, Any]:  # fmt: skip
     if meta.get("input"):
         return dict(meta["input"])
+    if meta.get("_from_model"):  # a model saved without its input scaling: inputs as they are
+        return {"kind": "raw"}
     if source["kind"] in ("table", "toy"):
         info: dict[str, Any] = {"kind": "table",
                                 "standardizer": Standardizer().fit(X_train).to_dict()}
@@ -278,7 +281,7 @@ def load_data(args: argparse.Namespace, training: bool = True,
     file a model was trained on uses the same held-out part; on another file, every row.
     With ``model`` (evaluate, ``train --init``) its class names and input scaling are used.
     """
-    meta = model.metadata if model is not None else {}
+    meta = {**model.metadata, "_from_model": True} if model is not None else {}
     same_file = str(args.dataset) == str(meta.get("dataset"))
     source = _source(args, training, meta)
     if meta.get("task") and source.get("task", "classification") != meta["task"]:

@@ -63,16 +63,10 @@ def evaluate(network: Network, loss_name: str, X: np.ndarray, y: np.ndarray, tas
             "predicted": predicted, "matrix": matrix}  # fmt: skip
 
 
-def _what(label: str, n: int, source: str) -> str:
-    if label == "test":
-        return "test"
-    return f"{label} {source} (training rows included: not a test score)"
-
-
 def print_report(result: dict[str, Any], y: np.ndarray, names: list[str], quiet: bool,
-                 suffix: str = "", label: str = "test", source: str = "") -> None:  # fmt: skip
-    """The result line, then (unless quiet) the per-class table and confusion matrix."""
-    what = _what(label, len(y), source)
+                 suffix: str = "", what: str = "test") -> None:  # fmt: skip
+    """The result line (``what`` accuracy / R², e.g. "test accuracy 97.20% ..."), then (unless
+    quiet) the per-class table and confusion matrix."""
     if result["task"] == "regression":
         print(f"{what} R² {result['r2']:.4f}  MAE {result['mae']:.4g}  RMSE {result['rmse']:.4g}"
               f"  (loss {result['loss']:.4f}, {len(y)} samples){suffix}", flush=True)

@@ -35,7 +35,8 @@ __all__ = ["RECIPES", "build_parser", "main"]
 #: "lecture": the lectures' MNIST network, 784-100-10 sigmoid units trained on the squared error
 #: by mini-batch gradient descent (eta = 2.0, batches of 10; why: docs/cli.md). It keeps
 #: biases, as Nielsen and the TU Dortmund deck do (--no-bias: the HAW deck's 79,400 weights).
-#: "table": the default for toy sets and CSV tables (small data, few features): two ReLU
+#: "table": the default for everything but MNIST-like sets (toy sets, CSV tables, digits,
+#: image folders: small data, few features): two ReLU
 #: layers, Adam at 0.01, a constant rate, and as many epochs as give about 6,000 steps
 #: (20 to 200; "epochs": None).
 RECIPES: dict[str, dict[str, Any]] = {
@@ -194,7 +195,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 def _add_network_options(parser: argparse.ArgumentParser) -> None:
     net = parser.add_argument_group("network")
     net.add_argument("--recipe", choices=sorted(RECIPES), help="defaults for the options below "
-                     "(default: table for toy sets and CSV files, else lecture)")
+                     "(default: lecture for mnist and fashion-mnist, else table)")
     net.add_argument("--hidden", type=_hidden_size, nargs="*", metavar="UNITS",
                      help="hidden layer sizes, e.g. --hidden 256 128 (none: a single layer)")
     net.add_argument("--activation", help="hidden activation (sigmoid, tanh, relu, ...)")
@@ -318,8 +319,8 @@ def _apply_config(parser: argparse.ArgumentParser, path: str) -> None:
 
 
 def _recipe_defaults(args: argparse.Namespace, data: Data) -> dict[str, Any]:
-    if args.recipe is None:
-        args.recipe = "table" if data.kind in ("table", "toy") else "lecture"
+    if args.recipe is None:  # the lectures' MNIST experiment, else small data: "table"
+        args.recipe = "lecture" if data.description in ("mnist", "fashion-mnist") else "table"
     recipe = dict(RECIPES[args.recipe])
     if data.task == "regression":
         recipe.update(output_activation="identity", loss="squared_error")
@@ -593,6 +594,20 @@ def _add_evaluate(subparsers: Any) -> None:
     parser.set_defaults(run=_run_evaluate, **{key: None for key in _DATA_OPTIONS})
 
 
+def _evaluation_label(args: argparse.Namespace, data: Data, config: dict,
+                      same_data: bool) -> tuple[str, str]:  # fmt: skip
+    """What the evaluated samples are ("test", another file, or data overlapping training)
+    and a note for the result line."""
+    if data.test_label == "file" or not config or not same_data:  # other data, or no record
+        return f"{Path(str(args.dataset)).name}:", ""
+    split = ("seed", "test_size", "n_samples", "noise")
+    if args.dataset in ("mnist", "fashion-mnist") or (same_data and all(
+            getattr(args, k) == config.get(k, getattr(args, k)) for k in split)):  # fmt: skip
+        return "test", ""
+    return "training-data", (" (not a test score: this split differs from the training's, so "
+                             "it includes samples the model was trained on)")
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
     network = _load_model(args.model)
     meta = network.metadata
@@ -611,8 +626,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     task = meta.get("task", "classification")
     result = evaluate(network, meta.get("loss", "squared_error"), data.X_test, data.y_test,
                       task, len(_class_names(network)), data.target_info)  # fmt: skip
-    print_report(result, data.y_test, _class_names(network), args.quiet,
-                 label=data.test_label, source=str(args.dataset))
+    what, note = _evaluation_label(args, data, config, same_data)
+    print_report(result, data.y_test, _class_names(network), args.quiet, note, what)
     return 0
 
 
@@ -754,7 +769,8 @@ def _add_trace(subparsers: Any) -> None:
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="weights of a new network")
     parser.add_argument("--input", type=_numbers, required=True, help="e.g. 0.05,0.10")
-    parser.add_argument("--target", type=_numbers, required=True, help="e.g. 0.01,0.99")
+    parser.add_argument("--target", type=_numbers, required=True, help="e.g. 0.01,0.99 (a "
+                        "class label per sample for cross-entropy models)")
     parser.add_argument("--loss", help="default: the model's own loss (squared_error for a new "
                         "network)")  # fmt: skip
     parser.add_argument("--learning-rate", type=_positive_float, default=0.5)
@@ -790,7 +806,10 @@ def _run_trace(args: argparse.Namespace) -> int:
         network = mlp(sizes, seed=args.seed, dtype=np.float64)
         loss = args.loss or "squared_error"
     optimizer = SGD(args.learning_rate, momentum=args.momentum, weight_decay=args.weight_decay)
-    trace = trace_step(network, args.input, args.target, loss, optimizer)
+    target: Any = args.target
+    if loss == "cross_entropy" and network.n_outputs > 1 and all(len(t) == 1 for t in target):
+        target = np.array([int(t[0]) for t in target])  # class labels, one per sample
+    trace = trace_step(network, args.input, target, loss, optimizer)
     if network.n_parameters > TRACE_FULL_LIMIT and not args.full:
         print(trace_summary(trace, network, args.digits))
     else:
