@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MISSING", "Table", "infer_task", "load_csv", "read_table", "resolve_columns"]
+__all__ = ["MISSING", "Table", "infer_task", "load_csv", "read_table", "resolve_columns",
+           "table_xy"]
 
 #: Cells read as a missing value (compared after stripping spaces, case-insensitively).
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
@@ -251,6 +252,13 @@ def load_csv(
         the column).
     """
     table = read_table(path, header=header, delimiter=delimiter)
+    return table_xy(table, target, features)
+
+
+def table_xy(
+    table: Table, target: int | str = -1, features: Sequence[int | str] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(X, y, feature_names) of a :class:`Table`, as :func:`load_csv` returns them."""
     if isinstance(target, str) and not target.lstrip("-").isdigit() and not table.header:
         raise ValueError(f"target: a column name needs a header row, got {target!r} "
                          f"(the file {table.path!r} has none; give the column's index)")
