@@ -63,6 +63,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
 }  # fmt: skip
 
+#: "table" for a regression target: a small table's regression overfits 64-64 units at 0.01
+#: (scikit-learn's diabetes: R² 0.20 against MLPRegressor's 0.50); one layer of 32 units, Adam
+#: at 0.001 and L2 weight decay 0.03 match it (tests/test_tables.py)
+TABLE_REGRESSION = {"hidden": [32], "learning_rate": 0.001, "weight_decay": 0.03}
+
 #: the learning rate an optimiser brings when --optimizer switches away from the recipe's
 #: and no --learning-rate is given (eta = 2 suits the lecture's SGD, not Adam)
 DEFAULT_LEARNING_RATES = {"sgd": 0.1, "adam": 0.001}
@@ -324,6 +329,8 @@ def _recipe_defaults(args: argparse.Namespace, data: Data) -> dict[str, Any]:
     recipe = dict(RECIPES[args.recipe])
     if data.task == "regression":
         recipe.update(output_activation="identity", loss="squared_error")
+        if args.recipe == "table":
+            recipe.update(TABLE_REGRESSION)
     if (args.optimizer is not None and args.optimizer != recipe["optimizer"]
             and args.learning_rate is None):  # fmt: skip
         recipe["learning_rate"] = DEFAULT_LEARNING_RATES[args.optimizer]
