@@ -875,17 +875,15 @@ def _model_options(path: str) -> dict[str, Any]:
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
-    subparser = None
-    if getattr(args, "init_model", None) or getattr(args, "config", None):
-        subparser = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore
+    if not (getattr(args, "init_model", None) or getattr(args, "config", None)):
+        return args
+    subparser = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore
     if getattr(args, "init_model", None):
         _apply_options(subparser, _model_options(args.init_model),
                        f"model {args.init_model!r}")  # fmt: skip
     if getattr(args, "config", None):
         _apply_config(subparser, args.config)
-    if subparser is not None:
-        args = parser.parse_args(argv)
-    return args
+    return parser.parse_args(argv)
 
 
 def _one_line(error: BaseException) -> str:

@@ -47,7 +47,7 @@ def _activation_nodes(onnx: Any, layer: Dense, i: int, z: str,
     if name == "identity":
         return [helper.make_node("Identity", [z], [out], name=f"identity{i}")], out
     if name == "leaky_relu":
-        alpha = float(layer.activation.negative_slope)
+        alpha = float(getattr(layer.activation, "negative_slope", 0.01))
         return [helper.make_node("LeakyRelu", [z], [out], alpha=alpha, name=f"leaky{i}")], out
     if name == "softmax":
         return [helper.make_node("Softmax", [z], [out], axis=-1, name=f"softmax{i}")], out
