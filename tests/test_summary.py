@@ -23,7 +23,7 @@ def test_summary_lists_layers_shapes_activations_and_counts():
 
 
 @pytest.mark.parametrize(("output", "n_out"), [("sigmoid", 1), ("softmax", 2), ("tanh", 1),
-                                               ("sigmoid", 3), ("identity", 1)])
+                                               ("sigmoid", 3), ("identity", 3)])
 def test_predict_proba_rows_sum_to_one_and_agree_with_predict(rng, output, n_out):
     network = mlp([3, 5, n_out], activation="tanh", output_activation=output, seed=4,
                   init="glorot")
@@ -40,3 +40,9 @@ def test_one_sigmoid_output_is_p_of_class_1():
     network = mlp([2, 1], activation="sigmoid", seed=0)
     a = network.forward(np.array([[0.3, -1.0]]))[0, 0]
     np.testing.assert_allclose(network.predict_proba([[0.3, -1.0]]), [[1 - a, a]], rtol=1e-6)
+
+
+def test_predict_proba_refuses_a_single_regression_output():
+    network = mlp([2, 1], activation="identity", seed=0)
+    with pytest.raises(ValueError, match="regression output"):
+        network.predict_proba([[0.0, 1.0]])

@@ -204,16 +204,20 @@ class Network:
         """Class probabilities, float64 of shape (n_samples, n_classes), rows summing to 1.
 
         Softmax outputs are returned as they are. A single output unit is a binary classifier
-        and gives two columns [1 - p, p]: p is the output for sigmoid or step units and
-        (a + 1) / 2 for tanh or identity units (threshold 0, as :meth:`predict`), clipped to
-        [0, 1]. Several non-softmax outputs are clipped at 0 and divided by their row sum (so
-        that they read as probabilities; they are not calibrated). ``predict_proba(X).argmax(1)``
-        equals :meth:`predict` (ties aside).
+        and gives two columns [1 - p, p]: p is the output for units whose class threshold is
+        0.5 (sigmoid, step, ...) and (a + 1) / 2 for threshold 0 (tanh), clipped to [0, 1]; a
+        single regression output (identity, ReLU) raises ValueError, as :meth:`predict` does.
+        Several non-softmax outputs are clipped at 0 and divided by their row sum (so that they
+        read as probabilities; they are not calibrated). ``predict_proba(X).argmax(1)`` equals
+        :meth:`predict` (ties aside).
         """
+        from .metrics import class_threshold, predicted_classes
+
         a = np.asarray(self.forward(X), dtype=np.float64)
         name = self.output_layer.activation.name
         if a.shape[1] == 1:
-            p = a[:, 0] if name not in ("tanh", "identity") else (a[:, 0] + 1.0) / 2.0
+            predicted_classes(a[:1], name)  # raises for a regression output
+            p = a[:, 0] if class_threshold(name) != 0.0 else (a[:, 0] + 1.0) / 2.0
             p = np.clip(p, 0.0, 1.0)
             return np.column_stack([1.0 - p, p])
         if name == "softmax":
