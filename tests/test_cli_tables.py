@@ -320,3 +320,26 @@ def test_evaluate_on_another_split_says_it_is_not_a_test_score(capsys, tmp_path,
     assert code == 0 and out.startswith("test accuracy")
     _code, out, _ = run(capsys, "evaluate", model, "--seed", "5")
     assert out.startswith("training-data accuracy") and "not a test score" in out
+
+
+# ---------------------------------------------------------- models written before issue 13
+def test_a_model_without_the_new_metadata_still_predicts_and_evaluates(capsys, tmp_path):
+    X, y = gaussians(n_samples=200, noise=0.2, seed=0)
+    scaler = mlpkit.Standardizer().fit(X)
+    network = mlpkit.mlp([2, 8, 2], activation="tanh", output_activation="softmax", seed=0)
+    mlpkit.train(network, scaler.transform(X), y, loss="cross_entropy",
+                 optimizer=mlpkit.Adam(0.05), epochs=30, seed=0)
+    old = {"class_names": ["0", "1"], "dataset": "gaussians", "loss": "cross_entropy",
+           "input": {"kind": "table", "standardizer": scaler.to_dict()},
+           "config": {"dataset": "gaussians", "seed": 0, "test_size": 0.2, "noise": 0.2,
+                      "n_samples": 200, "target": "-1"}}  # as mlpkit 0.1.0 wrote it
+    model = tmp_path / "old.mlpk"
+    mlpkit.save(network, model, old)
+    points = write_rows(tmp_path / "p.csv", ["x1", "x2"], X[:10])
+    code, out, err = run(capsys, "predict", model, points)
+    assert code == 0, err
+    assert [line.split()[2] for line in out.splitlines()] == [str(c) for c in y[:10]]
+    code, out, err = run(capsys, "evaluate", model)
+    assert code == 0 and out.startswith("test accuracy"), err
+    code, out, _ = run(capsys, "info", model)
+    assert code == 0 and "classes: 0, 1" in out
