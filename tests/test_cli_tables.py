@@ -294,6 +294,10 @@ def test_init_continues_a_saved_model_with_its_optimizer_state(capsys, tmp_path)
     saved = mlpkit.read_model_file(second)
     assert saved.history.epochs == 5
     assert saved.optimizer.step_count == 5 * 10  # 320 samples in batches of 32, 5 epochs
+    assert saved.optimizer.learning_rate == 0.01  # the model's option
+    assert run(capsys, "train", "--init", first, "--epochs", "1", "--learning-rate", "0.002",
+               "--save", second, "--force", "--quiet")[0] == 0
+    assert mlpkit.read_model_file(second).optimizer.learning_rate == 0.002
     code, _, err = run(capsys, "train", "--init", first, "--epochs", "1", "--save", first)
     assert code == 2 and "already exists; pass --force" in err
 

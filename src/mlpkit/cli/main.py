@@ -457,6 +457,8 @@ def _start(args: argparse.Namespace) -> tuple[Data, Network, Any, Any]:
     if optimizer is None or getattr(optimizer, "name", type(optimizer).__name__.lower()) \
             != args.optimizer:
         optimizer = _optimizer(args)
+    else:  # moments, velocities and step count kept; the rate is --learning-rate's
+        optimizer.learning_rate = args.learning_rate
     return data, network, optimizer, saved.history
 
 
