@@ -233,3 +233,18 @@ def get_activation(activation: str | Activation) -> Activation:
         "activation must be a name (str) or an Activation instance, "
         f"got {type(activation).__name__}"
     )
+
+
+class Exp(Activation):
+    """σ(z) = e^z, σ'(z) = e^z = a: positive outputs, such as the rates of Poisson regression."""
+
+    name = "exp"
+
+    def value(self, z, out=None):
+        return np.exp(z, out=out)
+
+    def derivative(self, z, a):
+        return a
+
+
+ACTIVATIONS["exp"] = Exp

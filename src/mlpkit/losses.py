@@ -297,3 +297,24 @@ def get_loss(loss: str | Loss) -> Loss:
             return LOSSES[key]()
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
     raise TypeError(f"loss must be a name (str) or a Loss instance, got {type(loss).__name__}")
+
+
+class PoissonLoss(Loss):
+    """Half Poisson deviance E = Σ_outputs [t ln(t/a) − t + a] (t ln t = 0 at t = 0) for counts
+    t >= 0 and positive rates a, averaged over the batch.
+
+    Canonical with the exponential output a = e^z: δ^L = a − t.
+    """
+
+    name = "poisson"
+    canonical_activation = "exp"
+
+    def _per_sample(self, a, t):
+        log_ratio = np.log(np.where(t > 0, t, 1.0) / a)
+        return (np.where(t > 0, t * log_ratio, 0.0) - t + a).sum(axis=1)
+
+    def _gradient(self, a, t):
+        return 1.0 - t / a
+
+
+LOSSES["poisson"] = PoissonLoss

@@ -1,0 +1,158 @@
+"""Full-batch training with L-BFGS (SciPy's L-BFGS-B): every step sees the whole training set.
+
+Instead of mini-batch gradient steps, the loss over all samples and its gradient (one forward
+and one backward pass) are handed to a quasi-Newton method that builds a curvature estimate
+from the last gradients. It needs SciPy, which comes with the ``sklearn`` extra:
+``pip install "mlpkit[sklearn]"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..losses import Loss, get_loss
+from ..network import Network
+
+__all__ = ["LBFGSResult", "minimize_lbfgs", "train_lbfgs"]
+
+
+def _scipy_minimize():
+    try:
+        from scipy.optimize import minimize
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'L-BFGS training needs SciPy: pip install "mlpkit[sklearn]" (or scipy)'
+        ) from error
+    return minimize
+
+
+def minimize_lbfgs(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    max_iter: int,
+    max_fun: int,
+    tol: float,
+):
+    """Minimise ``fun(x) -> (value, gradient)`` from ``x0`` with SciPy's L-BFGS-B.
+
+    ``max_iter`` bounds the iterations, ``max_fun`` the loss evaluations, and the search stops
+    when every gradient component is at most ``tol`` (SciPy's ``gtol``). Returns SciPy's
+    ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``status``, ``message``).
+    """
+    minimize = _scipy_minimize()
+    return minimize(
+        fun,
+        x0,
+        method="L-BFGS-B",
+        jac=True,
+        options={"maxfun": int(max_fun), "maxiter": int(max_iter), "gtol": float(tol)},
+    )
+
+
+@dataclass
+class LBFGSResult:
+    """What :func:`train_lbfgs` did: final loss (with the L2 term), iterations, loss
+    evaluations, whether SciPy reported convergence, and its message."""
+
+    loss: float
+    n_iter: int
+    n_fun: int
+    converged: bool
+    message: str
+
+
+def _check_weights(sample_weight, n_samples: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample, "
+            f"got shape {w.shape}"
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("sample_weight must be finite, >= 0 and not all 0")
+    return w
+
+
+def train_lbfgs(
+    network: Network,
+    X,
+    T,
+    loss: str | Loss = "squared_error",
+    *,
+    sample_weight=None,
+    weight_decay: float = 0.0,
+    max_iter: int = 200,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+) -> LBFGSResult:
+    """Train ``network`` in place on all of (X, T) with L-BFGS.
+
+    Parameters
+    ----------
+    network : Network
+    X : array (n_samples, n_inputs)
+    T : array (n_samples, n_outputs), or (n_samples,) class labels for cross-entropy
+    loss : str or Loss
+        Averaged over the samples; with ``sample_weight`` a weighted average
+        Σ_k w_k E_k / Σ_k w_k.
+    sample_weight : array (n_samples,) or None
+        Weight of each sample's loss.
+    weight_decay : float >= 0
+        Adds ``weight_decay / 2 · Σ ‖W‖²`` (weights, not biases) to the loss.
+    max_iter, max_fun, tol
+        L-BFGS iterations, loss evaluations, and gradient tolerance (see :func:`minimize_lbfgs`).
+    """
+    loss = get_loss(loss)
+    x, t = network.check_batch(X, T, loss)
+    w = _check_weights(sample_weight, x.shape[0])
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    params = network.parameters()
+    shapes = [p.shape for p, _ in params]
+    sizes = [p.size for p, _ in params]
+    weight_ids = {id(layer.weights) for layer in network.dense_layers}
+    scale = np.ones(x.shape[0]) / x.shape[0] if w is None else w / w.sum()
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        parts = np.split(theta, np.cumsum(sizes)[:-1])
+        network.set_weights([p.reshape(shape) for p, shape in zip(parts, shapes, strict=True)])
+        a = network.forward(x)
+        out = network.output_layer
+        value = _weighted_value(loss, a, t, scale)
+        delta = loss.output_delta(out.activation, out.z, a, t) * (scale * x.shape[0])[:, None]
+        network.backward(delta.astype(network.dtype, copy=False))
+        grads = []
+        for p, g in network.parameters():
+            if weight_decay and id(p) in weight_ids:
+                value += 0.5 * weight_decay * float(np.vdot(p, p))
+                g = g + weight_decay * p
+            grads.append(np.asarray(g, dtype=np.float64).ravel())
+        return value, np.concatenate(grads)
+
+    theta0 = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p, _ in params])
+    result = minimize_lbfgs(fun, theta0, max_iter=max_iter, max_fun=max_fun, tol=tol)
+    fun(result.x)  # leave the network at the solution
+    return LBFGSResult(
+        loss=float(result.fun),
+        n_iter=int(min(result.nit, max_iter)),
+        n_fun=int(result.nfev),
+        converged=result.status == 0,
+        message=str(result.message),
+    )
+
+
+def _weighted_value(loss: Loss, a: np.ndarray, t: np.ndarray, scale: np.ndarray) -> float:
+    """Σ_k scale_k · E_k for the samples' losses E_k (scale = w / Σw)."""
+    if np.all(scale == scale[0]):
+        return loss.value(a, t) * (scale[0] * a.shape[0])
+    per_sample = getattr(loss, "_per_sample", None)
+    if per_sample is not None:
+        return float(np.dot(scale, per_sample(a, t)))
+    # E_k one sample at a time through value() of a one-sample batch
+    return float(sum(s * loss.value(a[k : k + 1], t[k : k + 1]) for k, s in enumerate(scale)))
