@@ -280,6 +280,12 @@ n_outputs_, out_activation_
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:
             return np.vstack([1 - y_pred, y_pred]).T
+        if self._label_binarizer.y_type_ == "multiclass" and self.out_activation_ != "softmax":
+            # mlpkit's other output activations: non-negative parts normalised to sum to 1
+            y_pred = np.clip(y_pred, 0, None)
+            total = y_pred.sum(axis=1, keepdims=True)
+            uniform = np.asarray(1.0 / y_pred.shape[1], dtype=y_pred.dtype)
+            y_pred = np.where(total > 0, y_pred / np.where(total > 0, total, 1), uniform)
         return y_pred
 
     def predict_log_proba(self, X) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,9 @@ def save(estimator, path: str | os.PathLike[str]) -> Path:
         params["dtype"] = np.dtype(params["dtype"]).name
     if not isinstance(params["random_state"], int | None):
         params["random_state"] = None
-    params["hidden_layer_sizes"] = np.atleast_1d(params["hidden_layer_sizes"]).tolist()
+    sizes = params["hidden_layer_sizes"]
+    sizes_kind = "int" if isinstance(sizes, Integral) else type(sizes).__name__
+    params["hidden_layer_sizes"] = np.atleast_1d(sizes).tolist()
     fitted = {name: getattr(estimator, name, None) for name in _FITTED}
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
@@ -77,6 +80,7 @@ def save(estimator, path: str | os.PathLike[str]) -> Path:
         "kind": _KIND,
         "estimator": type(estimator).__name__,
         "params": params,
+        "hidden_layer_sizes_kind": sizes_kind,
         "fitted": fitted,
     }
     history = getattr(estimator, "history_", None)
@@ -95,7 +99,13 @@ def load(path: str | os.PathLike[str]):
             f"{os.fspath(path)}: not a saved mlpkit.sklearn estimator (metadata.kind is "
             f"{meta.get('kind')!r}, expected {_KIND!r})"
         )
-    estimator = classes[meta["estimator"]](**meta["params"])
+    params = dict(meta["params"])
+    kind = meta.get("hidden_layer_sizes_kind")
+    if kind == "int":
+        params["hidden_layer_sizes"] = params["hidden_layer_sizes"][0]
+    elif kind == "tuple":
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    estimator = classes[meta["estimator"]](**params)
     network = model.network
     layers = network.dense_layers
     estimator.coefs_ = [np.array(layer.weights) for layer in layers]
@@ -118,6 +128,8 @@ def load(path: str | os.PathLike[str]):
         estimator._label_binarizer = binarizer
         estimator.classes_ = binarizer.classes_
     estimator._no_improvement_count = 0
+    estimator._best_coefs = [c.copy() for c in estimator.coefs_]
+    estimator._best_intercepts = [i.copy() for i in estimator.intercepts_]
     estimator._random_state = np.random.RandomState(estimator.random_state)
     estimator.history_ = model.history if model.history is not None else History()
     return estimator
