@@ -23,6 +23,7 @@ from .data import (
 from .activations import (
     ACTIVATIONS,
     Activation,
+    Exp,
     Identity,
     LeakyReLU,
     ReLU,
@@ -41,6 +42,7 @@ from .losses import (
     BinaryCrossEntropy,
     CrossEntropy,
     Loss,
+    PoissonLoss,
     SquaredError,
     get_loss,
 )
@@ -56,6 +58,7 @@ from .training import (
     TrainingDivergedError,
     TrainingInterrupted,
     train,
+    train_lbfgs,
 )
 from .metrics import accuracy, classification_report, confusion_matrix
 from .gradcheck import GradientCheckReport, check_gradients, gradient_check, numerical_gradients
@@ -101,6 +104,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Exp",
     "GradientCheckReport",
     "History",
     "IDXFormatError",
@@ -115,6 +119,7 @@ __all__ = [
     "NotLinearlySeparableWarning",
     "Optimizer",
     "Perceptron",
+    "PoissonLoss",
     "ReLU",
     "ReduceOnPlateau",
     "Schedule",
@@ -160,6 +165,7 @@ __all__ = [
     "save",
     "trace_step",
     "train",
+    "train_lbfgs",
     "train_test_split",
     "worked_example",
     "write_idx",

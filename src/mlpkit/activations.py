@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "Exp",
     "Identity",
     "LeakyReLU",
     "ReLU",

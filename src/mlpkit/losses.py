@@ -21,6 +21,7 @@ __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Loss",
+    "PoissonLoss",
     "SquaredError",
     "get_loss",
 ]

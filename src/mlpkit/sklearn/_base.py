@@ -29,6 +29,7 @@ from ..initializers import INITIALIZERS, get_initializer
 from ..training.callbacks import Callback
 from ..training.history import History
 from ..training.lbfgs import minimize_lbfgs
+from ..validation import check_model_size
 from . import _engine
 
 __all__ = ["BaseMLP"]
@@ -135,10 +136,13 @@ class BaseMLP(BaseEstimator):
             self._initialize(y, layer_units, X.dtype)
         sample_weight = self._class_sample_weight(y, sample_weight)
         Y = np.asarray(y, dtype=X.dtype)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, sample_weight)
-        else:
-            self._fit_stochastic(X, Y, sample_weight, incremental, validation_data)
+        # Overflow on the way to divergence is not warned about, but its result is reported:
+        # non-finite weights raise below (scikit-learn's error), a NaN score stops early.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, sample_weight)
+            else:
+                self._fit_stochastic(X, Y, sample_weight, incremental, validation_data)
         weights = chain(self.coefs_, self.intercepts_)
         if not all(np.isfinite(w).all() for w in weights):
             raise ValueError(
@@ -153,6 +157,7 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = _sk_name(self.output_activation or self._default_output_activation())
+        check_model_size(layer_units, dtype)  # refuse an impossible model before allocating
         self.coefs_, self.intercepts_ = [], []
         for fan_in, fan_out in pairwise(layer_units):
             coef, intercept = self._init_coef(fan_in, fan_out, dtype)

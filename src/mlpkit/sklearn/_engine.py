@@ -236,6 +236,19 @@ class SGDOptimizer(_Optimizer):
             print(msg + f" Setting learning rate to {self.learning_rate:f}")
         return False
 
+    def update_params(self, params, grads) -> None:
+        # scikit-learn's updates computed in place: the same operations in the same order,
+        # so the same bits, with fewer temporary arrays
+        for param, velocity, grad in zip(params, self.velocities, grads, strict=True):
+            velocity *= self.momentum
+            velocity -= self.learning_rate * grad
+            if self.nesterov:
+                update = self.momentum * velocity
+                update -= self.learning_rate * grad
+                param += update
+            else:
+                param += velocity
+
     def _get_updates(self, grads):
         updates = [
             self.momentum * velocity - self.learning_rate * grad
@@ -263,6 +276,24 @@ class AdamOptimizer(_Optimizer):
         self.t = 0
         self.ms = [np.zeros_like(param) for param in params]
         self.vs = [np.zeros_like(param) for param in params]
+
+    def update_params(self, params, grads) -> None:
+        # in place, operation for operation as _get_updates (the same bits)
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.learning_rate = (
+            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        )
+        for param, m, v, grad in zip(params, self.ms, self.vs, grads, strict=True):
+            m *= b1
+            m += (1 - b1) * grad
+            v *= b2
+            v += (1 - b2) * (grad**2)
+            denominator = np.sqrt(v)
+            denominator += self.epsilon
+            update = -self.learning_rate * m
+            update /= denominator
+            param += update
 
     def _get_updates(self, grads):
         self.t += 1

@@ -10,6 +10,7 @@ from .checkpoint import CheckpointLockedError, CheckpointMismatchError, Training
 from .divergence import TrainingDivergedError
 from .early_stopping import EarlyStopping
 from .history import History
+from .lbfgs import LBFGSResult, train_lbfgs
 from .loop import train
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "CheckpointMismatchError",
     "EarlyStopping",
     "History",
+    "LBFGSResult",
     "LambdaCallback",
     "TrainingDivergedError",
     "TrainingInterrupted",
     "train",
+    "train_lbfgs",
 ]
