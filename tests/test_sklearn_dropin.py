@@ -19,7 +19,6 @@ import mlpkit
 import mlpkit.sklearn as mk
 from mlpkit.activations import get_activation
 from mlpkit.losses import PoissonLoss, get_loss
-from mlpkit.training.lbfgs import train_lbfgs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -214,7 +213,7 @@ def test_load_refuses_a_plain_network_file(tmp_path):
         mk.load(path)
 
 
-# -- the core: Poisson loss, exp activation, full-batch L-BFGS ------------------------------------
+# -- the core: Poisson loss, exp activation ------------------------------------------------------
 def test_poisson_loss_is_half_the_poisson_deviance_with_exp_delta():
     a = np.array([[0.5, 2.0], [1.0, 3.0]])
     t = np.array([[0.0, 1.0], [2.0, 3.0]])
@@ -226,19 +225,3 @@ def test_poisson_loss_is_half_the_poisson_deviance_with_exp_delta():
     np.testing.assert_allclose(loss.output_delta(exp, np.log(a), a, t), (a - t) / 2)
     # the general path (∂E/∂a ⊙ σ') agrees with the canonical shortcut
     np.testing.assert_allclose(loss.gradient(a, t) * exp.derivative(np.log(a), a), (a - t) / 2)
-
-
-def test_train_lbfgs_fits_a_network_with_sample_weights():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 2))
-    y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    net = mlpkit.mlp([2, 8, 2], activation="tanh", output_activation="softmax",
-                     init="glorot", seed=0, dtype=np.float64)
-    result = train_lbfgs(net, X, y, "cross_entropy", max_iter=200, weight_decay=1e-4)
-    assert result.n_iter > 10 and (net.predict(X) == y).mean() > 0.95
-    w = np.where(y == 1, 5.0, 1.0)
-    weighted = mlpkit.mlp([2, 8, 2], activation="tanh", output_activation="softmax",
-                          init="glorot", seed=0, dtype=np.float64)
-    train_lbfgs(weighted, X[:40], y[:40], "cross_entropy", sample_weight=w[:40], max_iter=5)
-    with pytest.raises(ValueError, match=r"sample_weight must have shape \(40,\)"):
-        train_lbfgs(weighted, X[:40], y[:40], "cross_entropy", sample_weight=w)

@@ -8,6 +8,8 @@ from the last gradients. It needs SciPy, which comes with the ``sklearn`` extra:
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,8 +17,9 @@ import numpy as np
 
 from ..losses import Loss, get_loss
 from ..network import Network
+from .history import History
 
-__all__ = ["LBFGSResult", "minimize_lbfgs", "train_lbfgs"]
+__all__ = ["LBFGSResult", "minimize_lbfgs", "train_lbfgs", "train_with_lbfgs"]
 
 
 def _scipy_minimize():
@@ -36,11 +39,13 @@ def minimize_lbfgs(
     max_iter: int,
     max_fun: int,
     tol: float,
+    callback: Callable | None = None,
 ):
     """Minimise ``fun(x) -> (value, gradient)`` from ``x0`` with SciPy's L-BFGS-B.
 
     ``max_iter`` bounds the iterations, ``max_fun`` the loss evaluations, and the search stops
-    when every gradient component is at most ``tol`` (SciPy's ``gtol``). Returns SciPy's
+    when every gradient component is at most ``tol`` (SciPy's ``gtol``). ``callback`` is
+    SciPy's, called after every iteration. Returns SciPy's
     ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``status``, ``message``).
     """
     minimize = _scipy_minimize()
@@ -50,6 +55,7 @@ def minimize_lbfgs(
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": int(max_fun), "maxiter": int(max_iter), "gtol": float(tol)},
+        callback=callback,
     )
 
 
@@ -90,6 +96,7 @@ def train_lbfgs(
     max_iter: int = 200,
     max_fun: int = 15000,
     tol: float = 1e-4,
+    history: History | None = None,
 ) -> LBFGSResult:
     """Train ``network`` in place on all of (X, T) with L-BFGS.
 
@@ -107,6 +114,8 @@ def train_lbfgs(
         Adds ``weight_decay / 2 · Σ ‖W‖²`` (weights, not biases) to the loss.
     max_iter, max_fun, tol
         L-BFGS iterations, loss evaluations, and gradient tolerance (see :func:`minimize_lbfgs`).
+    history : History or None
+        If given, one row is appended per L-BFGS iteration (its loss, with the L2 term).
     """
     loss = get_loss(loss)
     x, t = network.check_batch(X, T, loss)
@@ -136,7 +145,23 @@ def train_lbfgs(
         return value, np.concatenate(grads)
 
     theta0 = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p, _ in params])
-    result = minimize_lbfgs(fun, theta0, max_iter=max_iter, max_fun=max_fun, tol=tol)
+    started = time.perf_counter()
+
+    def record(intermediate_result) -> None:
+        nonlocal started
+        value = getattr(intermediate_result, "fun", None)
+        if value is None:  # SciPy < 1.11 passes the point only: its loss, once more
+            value = fun(np.asarray(intermediate_result))[0]
+        history.append(loss=value, accuracy=math.nan, val_loss=math.nan,
+                       val_accuracy=math.nan, learning_rate=math.nan,
+                       seconds=time.perf_counter() - started)
+        started = time.perf_counter()
+
+    result = minimize_lbfgs(fun, theta0, max_iter=max_iter, max_fun=max_fun, tol=tol,
+                            callback=None if history is None else record)
+    if history is not None:
+        history.stop_reason = "converged" if result.status == 0 else "epochs"
+
     fun(result.x)  # leave the network at the solution
     return LBFGSResult(
         loss=float(result.fun),
@@ -156,3 +181,34 @@ def _weighted_value(loss: Loss, a: np.ndarray, t: np.ndarray, scale: np.ndarray)
         return float(np.dot(scale, per_sample(a, t)))
     # E_k one sample at a time through value() of a one-sample batch
     return float(sum(s * loss.value(a[k : k + 1], t[k : k + 1]) for k, s in enumerate(scale)))
+
+
+def train_with_lbfgs(network: Network, X, T, loss, *, epochs: int, sample_weight=None,
+                     history: History | None = None, **unused) -> History:
+    """:func:`mlpkit.train` with ``optimizer="lbfgs"``: ``epochs`` L-BFGS iterations at most
+    over the full batch (see :func:`train_lbfgs`); returns the History, one row per iteration.
+
+    The mini-batch options have no meaning for a full-batch method: any of them set away from
+    ``train``'s default is refused (``unused`` holds them with their values).
+    """
+    defaults = {"batch_size": 32, "shuffle": True, "seed": None, "validation_data": None,
+                "validation_split": 0.0, "early_stopping": None, "loss_goal": None,
+                "callbacks": (), "schedule": None, "checkpoint": None,
+                "checkpoint_every": None, "resume": False}
+    given = sorted(k for k, v in unused.items()
+                   if k in defaults and not _same(v, defaults[k]))
+    if given:
+        raise ValueError(
+            f"optimizer='lbfgs' trains on the full batch without {', '.join(given)}; "
+            "leave them at their defaults"
+        )
+    history = History() if history is None else history
+    train_lbfgs(network, X, T, loss, sample_weight=sample_weight, max_iter=int(epochs),
+                history=history)
+    return history
+
+
+def _same(value, default) -> bool:
+    if default == () and isinstance(value, list | tuple):
+        return len(value) == 0
+    return value is default or (value == default if not isinstance(value, np.ndarray) else False)

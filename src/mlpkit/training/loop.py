@@ -88,6 +88,7 @@ def train(
     checkpoint_every: int | None = None,
     resume: bool = False,
     threads: int | None = None,
+    sample_weight=None,
 ) -> History:
     """Train ``network`` by backpropagation and gradient descent; return the :class:`History`.
 
@@ -136,6 +137,10 @@ def train(
     threads : int or None
         BLAS threads for this run; None chooses by layer size and machine load (one thread for
         small products or a busy machine; see :mod:`mlpkit.fast.threads`).
+    sample_weight : array (n_samples,) or None
+        Weight of each sample's loss (a weighted mean); with ``optimizer="lbfgs"`` only, which
+        trains on the full batch with L-BFGS for at most ``epochs`` iterations
+        (:func:`mlpkit.training.lbfgs.train_lbfgs`).
 
     Raises
     ------
@@ -144,6 +149,15 @@ def train(
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a mlpkit.Network, got {type(network).__name__}")
+    if isinstance(optimizer, str) and optimizer.strip().lower() == "lbfgs":
+        from .lbfgs import train_with_lbfgs
+
+        return train_with_lbfgs(**{k: v for k, v in locals().items() if k != "optimizer"})
+    if sample_weight is not None:
+        raise ValueError(
+            "sample_weight is supported with optimizer='lbfgs' (full batch) only, got "
+            f"optimizer={optimizer!r}; mlpkit.sklearn's estimators weight mini-batches"
+        )
     loss = get_loss(loss)
     optimizer = get_optimizer(optimizer)
     schedule = get_schedule(schedule)
