@@ -102,6 +102,29 @@ def test_float32_and_poisson_match_scikit_learn():
     np.testing.assert_allclose(ours.predict_proba(X32), theirs.predict_proba(X32), rtol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["sgd", "nesterov", "adam"])
+def test_in_place_optimiser_updates_are_scikit_learns_formulas_bit_for_bit(kind):
+    from mlpkit.sklearn._engine import AdamOptimizer, SGDOptimizer
+
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(4, 3)), rng.normal(size=3)]
+    copies = [p.copy() for p in params]
+
+    def make(ps):
+        if kind == "adam":
+            return AdamOptimizer(ps, 0.01)
+        return SGDOptimizer(ps, 0.1, momentum=0.9, nesterov=kind == "nesterov")
+
+    in_place, reference = make(params), make(copies)
+    for _ in range(3):
+        grads = [rng.normal(size=p.shape) for p in params]
+        in_place.update_params(params, grads)
+        for p, update in zip(copies, reference._get_updates(grads), strict=True):
+            p += update
+    for a, b in zip(params, copies, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # -- behaviour -----------------------------------------------------------------------------------
 def test_integer_sample_weights_equal_repeated_samples_with_lbfgs(digits):
     X, y = digits[0][:200], digits[1][:200]

@@ -199,8 +199,6 @@ class BaseMLP(BaseEstimator):
         def fun(packed):
             return self._loss_grad_lbfgs(packed, X, Y, sample_weight)
 
-        if self.verbose:
-            print(f"L-BFGS-B: at most {self.max_iter} iterations, {self.max_fun} evaluations")
         result = minimize_lbfgs(
             fun,
             _engine.pack(self.coefs_, self.intercepts_),
@@ -322,10 +320,13 @@ class BaseMLP(BaseEstimator):
         dropout_rng = None
         if self.dropout:
             dropout_rng = np.random.default_rng(self._random_state.randint(np.iinfo(np.int32).max))
+        _check_callbacks(self.callbacks)
         callbacks = list(self.callbacks or ())
-        for callback in callbacks:
-            callback.stop_training = False
-            callback.on_train_begin(self.network_, self.history_, -(-n_samples // batch_size))
+        if callbacks:
+            network = self.network_
+            for callback in callbacks:
+                callback.stop_training = False
+                callback.on_train_begin(network, self.history_, -(-n_samples // batch_size))
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
