@@ -134,7 +134,8 @@ def train_lbfgs(
         a = network.forward(x)
         out = network.output_layer
         value = _weighted_value(loss, a, t, scale)
-        delta = loss.output_delta(out.activation, out.z, a, t) * (scale * x.shape[0])[:, None]
+        z = out.z if out.z is not None else a  # set by forward
+        delta = loss.output_delta(out.activation, z, a, t) * (scale * x.shape[0])[:, None]
         network.backward(delta.astype(network.dtype, copy=False))
         grads = []
         for p, g in network.parameters():
@@ -149,6 +150,7 @@ def train_lbfgs(
 
     def record(intermediate_result) -> None:
         nonlocal started
+        assert history is not None  # record is only passed with a history
         value = getattr(intermediate_result, "fun", None)
         if value is None:  # SciPy < 1.11 passes the point only: its loss, once more
             value = fun(np.asarray(intermediate_result))[0]
