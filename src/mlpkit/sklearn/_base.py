@@ -321,7 +321,9 @@ class BaseMLP(BaseEstimator):
         if self.dropout:
             dropout_rng = np.random.default_rng(self._random_state.randint(np.iinfo(np.int32).max))
         _check_callbacks(self.callbacks)
-        callbacks = list(self.callbacks or ())
+        bars = self._progress_callbacks(1 if incremental else int(self.max_iter))
+        self._print_lines = bool(self.verbose) and not bars
+        callbacks = list(self.callbacks or ()) + bars
         if callbacks:
             network = self.network_
             for callback in callbacks:
@@ -335,12 +337,12 @@ class BaseMLP(BaseEstimator):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 self.loss_ = self._epoch(
-                    X_train, Y_train, sw_train, sample_idx, batch_size, dropout_rng
+                    X_train, Y_train, sw_train, sample_idx, batch_size, dropout_rng, callbacks
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
-                if self.verbose:
+                if self._print_lines:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(validation)
                 self._record_epoch(callbacks)
@@ -365,12 +367,14 @@ class BaseMLP(BaseEstimator):
         for callback in callbacks:
             callback.on_train_end(self.history_)
 
-    def _epoch(self, X, Y, sample_weight, sample_idx, batch_size, dropout_rng) -> float:
+    def _epoch(self, X, Y, sample_weight, sample_idx, batch_size, dropout_rng,
+               callbacks=()) -> float:
         """One pass over the mini-batches; returns the mean batch loss weighted by batch size."""
         params = self.coefs_ + self.intercepts_
         n_samples = X.shape[0]
         accumulated_loss = 0.0
-        for batch_slice in gen_batches(n_samples, batch_size):
+        epoch = self.history_.epochs
+        for batch, batch_slice in enumerate(gen_batches(n_samples, batch_size)):
             batch_idx = sample_idx[batch_slice] if self.shuffle else batch_slice
             sw = None if sample_weight is None else sample_weight[batch_idx]
             batch_loss, coef_grads, intercept_grads = _engine.backprop(
@@ -378,7 +382,26 @@ class BaseMLP(BaseEstimator):
             )
             accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
             self._optimizer.update_params(params, coef_grads + intercept_grads)
+            for callback in callbacks:
+                callback.on_batch_end(epoch, batch, float(batch_loss))
         return accumulated_loss / n_samples
+
+    def _progress_callbacks(self, epochs: int) -> list[Callback]:
+        """``verbose`` in Jupyter: a tqdm notebook bar per epoch instead of scikit-learn's
+        "Iteration k, loss = ..." lines, which are printed everywhere else."""
+        if not self.verbose:
+            return []
+        from ..training.progress import ProgressBar, in_notebook
+
+        if not in_notebook():
+            return []
+        try:
+            return [ProgressBar(epochs=epochs)]
+        except ImportError as error:
+            raise ImportError(
+                'verbose=True in Jupyter draws a progress bar, which needs tqdm: '
+                'pip install "mlpkit[cli]"'
+            ) from error
 
     def _stop_or_lower_rate(self, validation) -> bool:
         if validation is not None and self.early_stopping:
@@ -391,7 +414,7 @@ class BaseMLP(BaseEstimator):
                 f"Training loss did not improve more than tol={self.tol:f} for "
                 f"{self.n_iter_no_change} consecutive epochs."
             )
-        if self._optimizer.trigger_stopping(msg, self.verbose):
+        if self._optimizer.trigger_stopping(msg, getattr(self, "_print_lines", self.verbose)):
             return True
         self._no_improvement_count = 0
         return False
@@ -412,7 +435,7 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
         self.validation_scores_.append(score)
-        if self.verbose:
+        if self._print_lines:
             print(f"Validation score: {score:f}")
         if not self.early_stopping:
             self.best_validation_score_ = max(self.best_validation_score_, score)
