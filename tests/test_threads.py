@@ -110,7 +110,7 @@ def test_estimators_pass_threads_on():
     assert model.get_params()["threads"] == 1
     assert all(set(counts) <= {1} for counts in recorder.seen)
     with pytest.raises(ValueError, match="threads"):
-        sklearn_mlp.MLPRegressor((3,), threads=0).fit(x, t)
+        sklearn_mlp.MLPRegressor(hidden_layer_sizes=(3,), threads=0).fit(x, t)
 
 
 def test_cli_train_accepts_threads(capsys):

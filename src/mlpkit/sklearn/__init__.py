@@ -74,6 +74,9 @@ n_iter_no_change, max_fun
         Precision of the network; None (default) keeps the input's, as scikit-learn does.
     callbacks : list of mlpkit.Callback or None
         Receive mlpkit's training events once per epoch (stochastic solvers).
+    threads : int or None
+        BLAS threads while fitting; None chooses by layer size and machine load (see
+        :mod:`mlpkit.fast.threads`).
 
     Attributes
     ----------
@@ -129,6 +132,7 @@ n_outputs_, out_activation_
         class_weight: dict | str | None = None,
         dtype: str | None = None,
         callbacks: Sequence[Callback] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -161,6 +165,7 @@ n_outputs_, out_activation_
         self.class_weight = class_weight
         self.dtype = dtype
         self.callbacks = callbacks
+        self.threads = threads
 
     # -- targets ------------------------------------------------------------------------------
     def _validate_input(self, X, y, incremental, reset):
@@ -346,6 +351,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         dropout: float = 0.0,
         dtype: str | None = None,
         callbacks: Sequence[Callback] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -377,6 +383,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.dropout = dropout
         self.dtype = dtype
         self.callbacks = callbacks
+        self.threads = threads
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(

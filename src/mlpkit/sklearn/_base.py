@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..fast.threads import blas_threads
 from ..initializers import INITIALIZERS, get_initializer
 from ..training.callbacks import Callback
 from ..training.history import History
@@ -85,6 +86,7 @@ class BaseMLP(BaseEstimator):
             Options(type, {np.float32, np.float64}),
         ],
         "callbacks": [None, list, tuple],
+        "threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     # -- what the two estimators define ------------------------------------------------------
@@ -138,7 +140,14 @@ class BaseMLP(BaseEstimator):
         Y = np.asarray(y, dtype=X.dtype)
         # Overflow on the way to divergence is not warned about, but its result is reported:
         # non-finite weights raise below (scikit-learn's error), a NaN score stops early.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if self.solver == "lbfgs" or self.batch_size == "auto":
+            rows = X.shape[0] if self.solver == "lbfgs" else min(200, X.shape[0])
+        else:
+            rows = min(int(self.batch_size), X.shape[0])
+        with (
+            blas_threads(self.threads, layer_units, rows),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sample_weight)
             else:

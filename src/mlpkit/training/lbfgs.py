@@ -205,8 +205,11 @@ def train_with_lbfgs(network: Network, X, T, loss, *, epochs: int, sample_weight
             "leave them at their defaults"
         )
     history = History() if history is None else history
-    train_lbfgs(network, X, T, loss, sample_weight=sample_weight, max_iter=int(epochs),
-                history=history)
+    from ..fast.threads import blas_threads
+
+    with blas_threads(unused.get("threads"), network.sizes, len(X)):
+        train_lbfgs(network, X, T, loss, sample_weight=sample_weight, max_iter=int(epochs),
+                    history=history)
     return history
 
 
