@@ -145,8 +145,14 @@ def test_outputs_exactly_0_and_1(loss, dtype):
     t = np.array([[0.0, 1.0, 0.0, 1.0]], dtype=dtype)
     value = loss.value(a, t)
     gradient = loss.gradient(a, t)
-    assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert gradient.dtype == dtype
+    if loss.name.endswith("cross_entropy"):
+        # exact, no clip: a probability of exactly 0 for a target of 1 costs −ln 0 = +inf
+        assert value == np.inf
+        agree = t == a  # where output and target agree the gradient is finite (no 0/0)
+        assert np.all(np.isfinite(gradient[agree]))
+    else:
+        assert np.isfinite(value) and np.all(np.isfinite(gradient))
     for activation in (Sigmoid(), Softmax()):
         z = np.array([[-1000.0, 1000.0, 1000.0, -1000.0]], dtype=dtype)
         delta = loss.output_delta(activation, z, activation.value(z), t)
@@ -154,14 +160,24 @@ def test_outputs_exactly_0_and_1(loss, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_log_clip_uses_the_dtype_epsilon(dtype):
-    eps = np.finfo(dtype).eps
-    a, t = np.array([[0.0, 1.0]], dtype=dtype), np.array([[1.0, 1.0]], dtype=dtype)
-    # the confidently wrong output costs −ln(eps), the confidently right one −ln(1 − eps) ≈ eps
-    assert BinaryCrossEntropy().value(a, t) == pytest.approx(
-        -np.log(eps) - np.log1p(-eps), rel=1e-6
-    )
-    assert BinaryCrossEntropy().value(a[:, ::-1], t) == pytest.approx(-np.log(eps), rel=1e-6)
+def test_canonical_value_is_exact_from_z(dtype):
+    # a confidently wrong prediction: the value comes from z (log-sum-exp), not a clipped a
+    z = np.array([[200.0, -200.0], [-30.0, 30.0]], dtype=dtype)
+    t = np.array([[0.0, 1.0], [0.0, 1.0]], dtype=dtype)
+    # row 1: −ln a_2 = 400 exactly (to rounding); row 2: ln(1 + e^(−60))
+    expected = (400.0 + np.log1p(np.exp(-60.0))) / 2
+    assert CrossEntropy().output_value(Softmax(), z, Softmax().value(z), t) == pytest.approx(
+        expected, rel=1e-6)
+    # sigmoid + BCE: −ln σ(−200) − ln(1 − σ(200)) per output
+    zb, tb = np.array([[-200.0], [200.0]], dtype=dtype), np.array([[1.0], [0.0]], dtype=dtype)
+    assert BinaryCrossEntropy().output_value(Sigmoid(), zb, Sigmoid().value(zb), tb) == (
+        pytest.approx(200.0, rel=1e-6))
+    # and it agrees with the value from a where a is representable
+    z = np.array([[1.0, -2.0, 0.5]], dtype=dtype)
+    t = np.array([[0.2, 0.3, 0.5]], dtype=dtype)
+    for loss, act in ((CrossEntropy(), Softmax()), (BinaryCrossEntropy(), Sigmoid())):
+        assert loss.output_value(act, z, act.value(z), t) == pytest.approx(
+            loss.value(act.value(z), t), rel=1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_saturated_network_trains_without_nan():
@@ -169,7 +185,8 @@ def test_saturated_network_trains_without_nan():
     net.dense_layers[0].weights = [[1000.0, -1000.0, 0.0], [0.0, 0.0, 0.0]]
     X = np.array([[1.0, 0.0], [-1.0, 0.0]])
     value = net.backprop(X, [1, 0], "cross_entropy")  # both samples confidently wrong
-    assert value == pytest.approx(-np.log(np.finfo(np.float64).eps), rel=1e-12)
+    # exact: −ln a = max z − z_target = 2000 for each sample (no clip at the dtype's epsilon)
+    assert value == pytest.approx(2000.0, rel=1e-12)
     assert all(np.all(np.isfinite(g)) for _, g in net.parameters())
     assert np.any(net.output_layer.grad_weights != 0.0)  # softmax + CE: no learning slowdown
 

@@ -245,3 +245,52 @@ def test_training_loop_matches_torch_minibatches(rng):
             torch_optimizer.step()
     for (p, _), param in zip(net.parameters(), params, strict=True):
         np.testing.assert_allclose(p, param.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+# -- exact cross-entropy values (issue 11) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_confidently_wrong_cross_entropy_value_agrees_with_torch(dtype):
+    """A random 5-6-6-5 softmax net made confidently wrong: mlpkit's loss is PyTorch's
+    cross_entropy from the logits (it was 19% low when the value was clipped at epsilon)."""
+    rng = np.random.default_rng(11)
+    net = mk.mlp([5, 6, 6, 5], activation="tanh", output_activation="softmax", init="normal",
+                 seed=3, dtype=dtype)
+    net.output_layer.weights = net.output_layer.weights * 100.0  # confident outputs
+    X = rng.normal(size=(8, 5)).astype(dtype)
+    a = net.forward(X)
+    labels = np.argmin(a, axis=1)  # the least likely class: confidently wrong
+    value = net.backprop(X, labels, "cross_entropy")
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    params = [torch.tensor(p, dtype=tdtype) for p in net.get_weights()]
+    h = torch.tensor(X, dtype=tdtype)
+    for i in range(0, len(params) - 2, 2):
+        h = torch.tanh(h @ params[i] + params[i + 1])
+    logits = h @ params[-2] + params[-1]
+    expected = float(F.cross_entropy(logits, torch.tensor(labels)))
+    assert expected > 40.0  # beyond −ln(eps) of float32 (15.9) and float64 (36.0)
+    assert value == pytest.approx(expected, rel=1e-5 if dtype == np.float32 else 1e-12)
+    # the gradient is that of the same number
+    params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in net.get_weights()]
+    h = torch.tensor(X, dtype=torch.float64)
+    for i in range(0, len(params) - 2, 2):
+        h = torch.tanh(h @ params[i] + params[i + 1])
+    F.cross_entropy(h @ params[-2] + params[-1], torch.tensor(labels)).backward()
+    for (_, grad), param in zip(net.parameters(), params, strict=True):
+        np.testing.assert_allclose(grad, param.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_value_from_z_agrees_with_torch(dtype):
+    rng = np.random.default_rng(4)
+    net = mk.mlp([4, 5, 3], activation="relu", output_activation="sigmoid", init="normal",
+                 seed=1, dtype=dtype)
+    net.output_layer.weights = net.output_layer.weights * 100.0
+    X = rng.normal(size=(6, 4)).astype(dtype)
+    T = (rng.random((6, 3)) < 0.5).astype(dtype)
+    value = net.backprop(X, T, "binary_cross_entropy")
+    z = torch.tensor(net.output_layer.z.astype(np.float64))
+    expected = float(F.binary_cross_entropy_with_logits(z, torch.tensor(T, dtype=torch.float64),
+                                                        reduction="sum")) / 6
+    assert value == pytest.approx(expected, rel=1e-5 if dtype == np.float32 else 1e-12)

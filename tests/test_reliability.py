@@ -143,8 +143,16 @@ def test_c16_no_overflow_in_activations_and_losses():
         softmax = mlpkit.Softmax().value(z)
         loss = mlpkit.CrossEntropy().value(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
         bce = mlpkit.BinaryCrossEntropy().value(np.array([[0.0]]), np.array([[1.0]]))
+        # from the pre-activation (what training reports) the same losses are finite, exact
+        zs, zb = np.array([[-1000.0, 1000.0]]), np.array([[-1000.0]])
+        loss_z = mlpkit.CrossEntropy().output_value(
+            mlpkit.Softmax(), zs, mlpkit.Softmax().value(zs), np.array([[1.0, 0.0]]))
+        bce_z = mlpkit.BinaryCrossEntropy().output_value(
+            mlpkit.Sigmoid(), zb, mlpkit.Sigmoid().value(zb), np.array([[1.0]]))
     assert np.array_equal(sigmoid, [[0.0, 0.5, 1.0]]) and np.allclose(softmax, [[0, 0, 1]])
-    assert np.isfinite(loss) and np.isfinite(bce)
+    # a probability of exactly 0 for the target class costs −ln 0 = +inf (no clip, issue 11)
+    assert loss == np.inf and bce == np.inf
+    assert loss_z == 2000.0 and bce_z == 1000.0
 
 
 def test_c17_divergence_stops_with_a_clear_error(rng):

@@ -384,13 +384,15 @@ def test_core_never_prints(capsys, problem):
     ("kwargs", "error", "match"),
     [
         (dict(epochs=-1), ValueError, r"epochs must be an int >= 0, got -1"),
-        (dict(epochs=2.5), ValueError, r"epochs must be an int >= 0, got 2.5"),
+        (dict(epochs=2.5), TypeError, r"epochs must be an int >= 0, got float 2.5"),
         (dict(batch_size=0), ValueError, r"batch_size must be a positive int or None.*got 0"),
-        (dict(batch_size=True), ValueError, r"batch_size must be .*got True"),
+        (dict(batch_size=True), TypeError, r"batch_size must be .*got bool True"),
+        (dict(engine="numba"), ValueError, r"engine must be one of \('auto', 'fast', 'plain'\), "
+         r"got 'numba'"),
         (
             dict(validation_split=1.0),
             ValueError,
-            r"validation_split .*\[0, 1\), got 1.0",
+            r"validation_split .*\[0.0, 1.0\), got 1.0",
         ),
         (dict(validation_split=0.01), ValueError, r"validation_split=0.01 leaves 0 validation"),
         (dict(loss_goal=float("nan")), ValueError, r"loss_goal must be a finite number"),
@@ -473,3 +475,32 @@ def test_reduce_on_plateau_watches_the_validation_loss():
     rates = history.learning_rate
     assert rates[: best + 3] == [1.0] * (best + 3)  # constant while the validation loss falls
     assert rates[best + 3] == 0.5  # halved after two epochs without improvement
+
+
+# -- the plain engine runs the lecture core (issue 11) ----------------------------------------
+
+
+@pytest.mark.parametrize("zero_derivative", [False, True])
+def test_plain_engine_uses_the_core_sigmoid_derivative(monkeypatch, zero_derivative):
+    """With engine="plain", a Sigmoid.derivative that returns zeros leaves the first layer of a
+    2-3-1 sigmoid network unchanged after training; with the original it changes."""
+    if zero_derivative:
+        monkeypatch.setattr(mk.Sigmoid, "derivative", lambda self, z, a: np.zeros_like(z))
+    net = mk.mlp([2, 3, 1], activation="sigmoid", seed=0)
+    before = net.dense_layers[0].weights.copy()
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    train(net, X, np.array([[0.0], [1.0], [1.0], [0.0]]), optimizer=SGD(0.5), epochs=5,
+          batch_size=2, seed=0, engine="plain")
+    unchanged = np.array_equal(net.dense_layers[0].weights, before)
+    assert unchanged == zero_derivative
+
+
+@pytest.mark.parametrize("engine", ["auto", "fast", "plain"])
+def test_every_engine_trains_the_lecture_network(problem, engine):
+    from mlpkit.fast import kernels
+
+    if engine == "fast" and not kernels.available():
+        pytest.skip("numba is not installed (optional 'fast' extra)")
+    net, X, T = problem
+    history = train(net, X, T, optimizer=SGD(0.5), epochs=3, batch_size=4, seed=0, engine=engine)
+    assert history.epochs == 3 and np.all(np.isfinite(history.loss))

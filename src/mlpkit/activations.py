@@ -1,11 +1,10 @@
 """Activation functions a = σ(z), each with its derivative next to it.
 
-Every activation is a small class with ``value(z)`` (the forward formula) and
-``backward(z, a, grad_a)``, which turns ∂E/∂a into the error term δ = ∂E/∂z. For the
-element-wise functions that is ``grad_a * σ'(z)``; softmax couples its outputs and uses its
-Jacobian instead. The built-in activations also accept ``out=`` buffers (``supports_out``), so
-the training loop can reuse one array per layer instead of allocating per batch. The registry
-:data:`ACTIVATIONS` maps the names the CLI and the estimator accept to the classes.
+Every activation is a small class with ``value(z)`` (the forward formula), ``derivative(z, a)``
+(σ'(z)) and ``backward(z, a, grad_a)``, which turns ∂E/∂a into the error term δ = ∂E/∂z. For
+the element-wise functions that is ``grad_a * σ'(z)``; softmax couples its outputs and uses its
+Jacobian instead. The registry :data:`ACTIVATIONS` maps the names the CLI and the estimator
+accept to the classes.
 """
 
 from __future__ import annotations
@@ -30,26 +29,21 @@ __all__ = [
 
 
 class Activation:
-    """Base class: an element-wise activation σ with its derivative σ'."""
+    """Base class: an activation σ with its derivative σ'."""
 
     name: ClassVar[str] = "activation"
-    #: whether ``value`` and ``backward`` accept ``out=`` (subclasses written without it work
-    #: too: :class:`~mlpkit.layers.Dense` then calls them without buffers)
-    supports_out: ClassVar[bool] = False
 
-    def value(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """σ(z), same shape as ``z`` (n_samples, n_units); written into ``out`` if given."""
+    def value(self, z: np.ndarray) -> np.ndarray:
+        """σ(z), same shape as ``z`` (n_samples, n_units)."""
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """σ'(z) element-wise; ``a = σ(z)`` is passed so it need not be recomputed."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
-                 out: np.ndarray | None = None) -> np.ndarray:
-        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), shape (n_samples, n_units); into ``out`` if given
-        (a buffer of that shape distinct from ``z``, ``a`` and ``grad_a``)."""
-        return np.multiply(grad_a, self.derivative(z, a), out=out)
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), shape (n_samples, n_units)."""
+        return grad_a * self.derivative(z, a)
 
     def get_config(self) -> dict:
         """Constructor arguments, for model files."""
@@ -60,7 +54,8 @@ class Activation:
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
+        return (type(self) is type(other) and isinstance(other, Activation)
+                and self.get_config() == other.get_config())
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self.get_config().items()))))
@@ -70,58 +65,34 @@ class Identity(Activation):
     """σ(z) = z, σ'(z) = 1 (regression outputs)."""
 
     name = "identity"
-    supports_out = True
 
-    def value(self, z, out=None):
-        if out is None or out is z:
-            return z
-        np.copyto(out, z)
-        return out
+    def value(self, z):
+        return z
 
     def derivative(self, z, a):
         return np.ones_like(z)
-
-    def backward(self, z, a, grad_a, out=None):
-        if out is None or out is grad_a:
-            return grad_a
-        np.copyto(out, grad_a)
-        return out
 
 
 class Sigmoid(Activation):
     """Logistic function σ(z) = 1 / (1 + e^(−z)), σ'(z) = σ(z)(1 − σ(z))."""
 
     name = "sigmoid"
-    supports_out = True
 
-    def value(self, z, out=None):
-        # 0.5 (1 + tanh(z/2)) is the same function; it never overflows (σ(±1000) is exact)
-        # and costs one transcendental per element instead of an exp and a division.
-        a = np.multiply(z, 0.5, out=out)
-        np.tanh(a, out=a)
-        a += 1.0
-        a *= 0.5
-        return a
+    def value(self, z):
+        # ½ (1 + tanh(z/2)) is the same function; it never overflows (σ(±1000) is exact).
+        return 0.5 * (1.0 + np.tanh(0.5 * z))
 
     def derivative(self, z, a):
         return a * (1.0 - a)
-
-    def backward(self, z, a, grad_a, out=None):
-        # δ = ∂E/∂a ⊙ a (1 − a), three passes and no temporary (``out`` must not be grad_a)
-        delta = np.subtract(1.0, a, out=out)
-        delta *= a
-        delta *= grad_a
-        return delta
 
 
 class Tanh(Activation):
     """σ(z) = tanh z, σ'(z) = 1 − tanh² z."""
 
     name = "tanh"
-    supports_out = True
 
-    def value(self, z, out=None):
-        return np.tanh(z, out=out)
+    def value(self, z):
+        return np.tanh(z)
 
     def derivative(self, z, a):
         return 1.0 - a * a
@@ -131,17 +102,12 @@ class ReLU(Activation):
     """σ(z) = max(0, z), σ'(z) = 1 for z > 0, else 0."""
 
     name = "relu"
-    supports_out = True
 
-    def value(self, z, out=None):
-        return np.maximum(z, 0.0, out=out)
+    def value(self, z):
+        return np.maximum(z, 0.0)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
-
-    def backward(self, z, a, grad_a, out=None):
-        # δ = ∂E/∂a where z > 0, else 0 (one comparison and one masked multiply)
-        return np.multiply(grad_a, np.greater(z, 0.0), out=out)
 
 
 class LeakyReLU(Activation):
@@ -170,14 +136,11 @@ class Softmax(Activation):
     """a_k = e^(z_k) / Σ_j e^(z_j) over the units of a sample (rows sum to 1)."""
 
     name = "softmax"
-    supports_out = True
 
-    def value(self, z, out=None):
+    def value(self, z):
         # Subtracting the row maximum leaves the result unchanged and keeps exp() <= 1.
-        a = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=out)
-        np.exp(a, out=a)
-        a /= np.add.reduce(a, axis=1, keepdims=True)
-        return a
+        e = np.exp(z - np.max(z, axis=1, keepdims=True))
+        return e / np.sum(e, axis=1, keepdims=True)
 
     def derivative(self, z, a):
         raise TypeError(
@@ -185,9 +148,9 @@ class Softmax(Activation):
             "use Softmax.backward, which applies the Jacobian"
         )
 
-    def backward(self, z, a, grad_a, out=None):
+    def backward(self, z, a, grad_a):
         # Jacobian-vector product: δ_k = a_k (g_k − Σ_j g_j a_j)
-        return np.multiply(a, grad_a - np.sum(grad_a * a, axis=1, keepdims=True), out=out)
+        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
 
 
 class Step(Activation):
@@ -204,9 +167,6 @@ class Step(Activation):
             "backpropagation cannot train it; train step units with the perceptron rule "
             "(mlpkit.Perceptron) or use a differentiable activation such as 'sigmoid'"
         )
-
-    def backward(self, z, a, grad_a):
-        return self.derivative(z, a)
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -3,9 +3,10 @@
 Samples are rows, so ``a_prev`` is (n_samples, n_inputs), ``weights`` W is
 (n_inputs, n_outputs) and ``biases`` b is (n_outputs,). (Nielsen's book uses column vectors
 and the transposed (n_outputs, n_inputs) matrix; the formulas are the same.) ``forward``
-keeps exactly what ``backward`` needs: ``a_prev``, ``z`` and ``a``. While training, ``z``,
-``a``, δ and ∂E/∂a_prev live in buffers allocated once per batch size and overwritten by the
-next batch, so a training step allocates (almost) nothing.
+keeps exactly what ``backward`` needs: ``a_prev``, ``z`` and ``a``; ``backward`` writes the
+backpropagation equations once each. (The fast engine, :mod:`mlpkit.fast`, computes the same
+numbers with reused buffers and compiled kernels; this module is the reference it is tested
+against.)
 """
 
 from __future__ import annotations
@@ -14,22 +15,9 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import Initializer, get_initializer
+from .validation import as_generator, check_positive_int
 
 __all__ = ["Dense", "Dropout"]
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
 
 
 class Dense:
@@ -56,11 +44,10 @@ class Dense:
     grad_weights, grad_biases : ndarray, same shapes
         ∂E/∂W and ∂E/∂b of the last backward pass (overwritten, never accumulated).
     a_prev, z, a : ndarray (n_samples, ·)
-        Input, pre-activation and activation of the last forward pass. After a
-        ``forward(..., training=True)`` they are views of the layer's training buffers, valid
-        until the next training pass (copy them to keep them).
+        Input, pre-activation and activation of the last forward pass. (After training with
+        the fast engine they are its buffers, overwritten by its next step: copy to keep.)
     last_delta : ndarray (n_samples, n_outputs) or None
-        δ = ∂E/∂z handed to the last ``backward`` (likewise valid until the next pass).
+        δ = ∂E/∂z handed to the last ``backward``.
     """
 
     trainable = True
@@ -75,15 +62,15 @@ class Dense:
         seed: int | np.random.Generator | None = None,
         dtype: np.typing.DTypeLike = np.float32,
     ) -> None:
-        self.n_inputs = _check_positive_int("n_inputs", n_inputs)
-        self.n_outputs = _check_positive_int("n_outputs", n_outputs)
+        self.n_inputs = check_positive_int("n_inputs", n_inputs)
+        self.n_outputs = check_positive_int("n_outputs", n_outputs)
         self.activation = get_activation(activation)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating type such as float32, got {self.dtype}")
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         initializer = get_initializer(init)
-        weights = initializer(self.n_inputs, self.n_outputs, _as_generator(seed))
+        weights = initializer(self.n_inputs, self.n_outputs, as_generator(seed))
         self._weights = np.ascontiguousarray(weights, dtype=self.dtype)
         self._biases = np.zeros(self.n_outputs, dtype=self.dtype) if bias else None
         self.grad_weights = np.zeros_like(self._weights)
@@ -92,8 +79,6 @@ class Dense:
         self.z: np.ndarray | None = None
         self.a: np.ndarray | None = None
         self.last_delta: np.ndarray | None = None
-        self._buffers: dict[str, np.ndarray] = {}  # training buffers, rows = largest batch
-        self._views: dict[tuple[str, int], np.ndarray] = {}  # their first rows, by batch size
 
     # Parameters are properties so that assigning a list or a float64 array keeps the
     # layer's shape and dtype (the worked examples assign weights by hand).
@@ -132,68 +117,36 @@ class Dense:
     def n_parameters(self) -> int:
         return self._weights.size + (0 if self._biases is None else self._biases.size)
 
-    def _buffer(self, name: str, n_samples: int, n_units: int) -> np.ndarray:
-        """Rows [:n_samples] of a reusable (batch, n_units) training buffer (the views are
-        kept too: a training loop asks for the same two batch sizes over and over)."""
-        view = self._views.get((name, n_samples))
-        if view is None:
-            buffer = self._buffers.get(name)
-            if buffer is None or buffer.shape[0] < n_samples or buffer.dtype != self.dtype:
-                buffer = self._buffers[name] = np.empty((n_samples, n_units), dtype=self.dtype)
-                self._views = {key: v for key, v in self._views.items() if key[0] != name}
-            view = self._views[name, n_samples] = buffer[:n_samples]
-        return view
-
     def forward(self, a_prev: np.ndarray, training: bool = False) -> np.ndarray:
-        """z = a_prev · W + b and a = σ(z) for a batch ``a_prev`` of shape (n_samples, n_inputs).
-
-        With ``training=True`` the result is the layer's buffer ``a`` (overwritten by the next
-        training pass); otherwise a new array.
-        """
+        """a = σ(a_prev · W + b) for a batch ``a_prev`` of shape (n_samples, n_inputs);
+        returns ``a`` (n_samples, n_outputs). ``training`` is unused (dropout's switch)."""
         self.a_prev = a_prev
-        fast = training and self.activation.supports_out
-        z = self._buffer("z", a_prev.shape[0], self.n_outputs) if fast else None
         # Weighted input: z = a_prev · W + b
-        z = np.matmul(a_prev, self._weights, out=z)
-        if self._biases is not None:
-            z += self._biases
-        self.z = z
+        self.z = a_prev @ self.weights
+        if self.biases is not None:
+            self.z = self.z + self.biases
         # Activation: a = σ(z)
-        if fast:
-            self.a = self.activation.value(z, out=self._buffer("a", z.shape[0], self.n_outputs))
-        else:
-            self.a = self.activation.value(z)
+        self.a = self.activation.value(self.z)
         return self.a
 
     def delta(self, grad_a: np.ndarray) -> np.ndarray:
-        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), from the gradient with respect to this layer's output.
-
-        The result is the layer's δ buffer (overwritten by the next call) for built-in
-        activations.
-        """
-        if not self.activation.supports_out:
-            return self.activation.backward(self.z, self.a, grad_a)
-        out = self._buffer("delta", grad_a.shape[0], self.n_outputs)
-        return self.activation.backward(self.z, self.a, grad_a, out=out)
+        """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), from ∂E/∂a of this layer's output (n_samples, n_outputs)."""
+        return self.activation.backward(self.z, self.a, grad_a)
 
     def backward(self, delta: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
-        """Set ``grad_weights``/``grad_biases`` from δ (n_samples, n_outputs); return ∂E/∂a_prev.
-
-        ``need_grad_input=False`` skips the product for the first layer, whose input is the data.
-        The returned array is a buffer of the layer, overwritten by the next backward pass.
-        """
+        """Set ``grad_weights``/``grad_biases`` from δ (n_samples, n_outputs); return ∂E/∂a_prev
+        (n_samples, n_inputs), or None with ``need_grad_input=False`` (the first layer)."""
         self.last_delta = delta
         # Weight gradient (BP4): ∂E/∂W = a_prevᵀ · δ, summed over the samples of the batch
-        np.matmul(self.a_prev.T, delta, out=self.grad_weights)
+        self.grad_weights = self.a_prev.T @ delta
         # Bias gradient (BP3): ∂E/∂b = Σ_samples δ
-        if self._biases is not None:
-            np.add.reduce(delta, axis=0, out=self.grad_biases)
+        if self.biases is not None:
+            self.grad_biases = np.sum(delta, axis=0)
         if not need_grad_input:
             return None
         # Error propagation (BP2), first half: ∂E/∂a_prev = δ · Wᵀ (the previous layer's
-        # Dense.delta multiplies by its σ'(z) to finish δ_prev = (δ Wᵀ) ⊙ σ'(z_prev))
-        out = self._buffer("grad_input", delta.shape[0], self.n_inputs)
-        return np.matmul(delta, self._weights.T, out=out)
+        # ``delta`` multiplies by its σ'(z) to finish δ_prev = (δ Wᵀ) ⊙ σ'(z_prev))
+        return delta @ self.weights.T
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(parameter, gradient) pairs: weights first, then biases if present."""
@@ -205,7 +158,6 @@ class Dense:
     def astype(self, dtype: np.typing.DTypeLike) -> Dense:
         """Convert parameters and gradients to ``dtype`` in place; returns ``self``."""
         self.dtype = np.dtype(dtype)
-        self._buffers, self._views = {}, {}
         self._weights = self._weights.astype(self.dtype)
         self.grad_weights = np.zeros_like(self._weights)
         if self._biases is not None:
@@ -255,7 +207,7 @@ class Dropout:
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"rate must be a float in [0, 1), got {rate!r}")
         self.rate = float(rate)
-        self.rng = _as_generator(seed)
+        self.rng = as_generator(seed)
         self.mask: np.ndarray | None = None
         self.n_inputs = self.n_outputs = None  # set by the network from its neighbours
 

@@ -2,13 +2,14 @@
 
 Every loss is summed over the outputs of a sample and averaged over the samples of the batch
 (the lectures' C = 1/K Σ_k …) unless ``reduction="sum"``. ``gradient`` returns ∂E/∂a of that
-same number, so the 1/n of the mean is already inside every δ. ``value_and_delta`` gives the
-training loop both numbers of a batch from shared intermediate arrays.
+same number, so the 1/n of the mean is already inside every δ. Where a softmax feeds the
+cross-entropy (or a sigmoid the binary cross-entropy), ``output_value`` computes E from the
+pre-activation z with log-sum-exp, exactly, as PyTorch's ``cross_entropy`` does: no clip, so a
+confidently wrong prediction costs what it should, consistent with δ^L = a − t.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import ClassVar
 
 import numpy as np
@@ -41,6 +42,10 @@ class Loss:
     name: ClassVar[str] = "loss"
     #: activation name for which δ^L = (a − t) · scale holds exactly (the canonical pair)
     canonical_activation: ClassVar[str | None] = None
+    #: output activations whose range the loss is defined on (None: any)
+    valid_activations: ClassVar[tuple[str, ...] | None] = None
+    #: whether :meth:`output_value` takes E from z for the canonical pair
+    exact_from_z: ClassVar[bool] = False
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in _REDUCTIONS:
@@ -54,6 +59,11 @@ class Loss:
 
     def _gradient(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         """∂(per-sample loss)/∂a, shape of ``a``."""
+        raise NotImplementedError
+
+    def _per_sample_from_z(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Per-sample loss from the pre-activation z of the canonical activation (only for
+        losses with ``exact_from_z``)."""
         raise NotImplementedError
 
     # -- public interface ------------------------------------------------------------------
@@ -72,18 +82,29 @@ class Loss:
     def _scale(self, n_samples: int) -> float:
         return 1.0 / n_samples if self.reduction == "mean" else 1.0
 
+    def _reduce(self, per_sample: np.ndarray) -> float:
+        if per_sample.shape[0] == 0:
+            raise ValueError("the loss of 0 samples is undefined: a and t are empty")
+        return float(np.sum(per_sample, dtype=np.float64) * self._scale(per_sample.shape[0]))
+
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
         """E for outputs ``a`` and targets ``t``, both (n_samples, n_outputs)."""
-        if a.shape[0] == 0:
-            raise ValueError("the loss of 0 samples is undefined: a and t are empty")
-        per_sample = self._per_sample(a, t)
-        return float(np.sum(per_sample, dtype=np.float64) * self._scale(a.shape[0]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf: E is +inf
+            return self._reduce(self._per_sample(a, t))
 
     def gradient(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         """∂E/∂a, shape (n_samples, n_outputs), including the 1/n of ``reduction="mean"``."""
-        grad = self._gradient(a, t)
-        grad *= np.asarray(self._scale(a.shape[0]), dtype=grad.dtype)
-        return grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._gradient(a, t) * self._scale(a.shape[0])
+
+    def output_value(
+        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
+    ) -> float:
+        """E of the output layer: from its pre-activation ``z`` (exactly, with log-sum-exp)
+        for the canonical pair of a cross-entropy, otherwise :meth:`value` of ``a``."""
+        if self.exact_from_z and activation.name == self.canonical_activation:
+            return self._reduce(self._per_sample_from_z(z, t))
+        return self.value(a, t)
 
     def output_delta(
         self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
@@ -98,23 +119,13 @@ class Loss:
         self._check_activation(activation)
         if activation.name == self.canonical_activation:
             return self._canonical_delta(a, t)
-        return self._output_error(activation, z, a, self.gradient(a, t))
-
-    @staticmethod
-    def _output_error(activation: Activation, z: np.ndarray, a: np.ndarray,
-                      grad_a: np.ndarray) -> np.ndarray:
-        # Output error (BP1): δ^L = ∂E/∂a ⊙ σ'(z^L) (softmax: its Jacobian applied to ∂E/∂a)
-        return activation.backward(z, a, grad_a)
+        return activation.backward(z, a, self.gradient(a, t))
 
     def value_and_delta(
         self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        """``(value(a, t), output_delta(activation, z, a, t))`` in one go (for the training
-        loop; subclasses share the work between the two where they can)."""
-        return self.value(a, t), self.output_delta(activation, z, a, t)
-
-    #: output activations whose range the loss is defined on (None: any)
-    valid_activations: ClassVar[tuple[str, ...] | None] = None
+        """``(output_value(...), output_delta(...))`` of one batch."""
+        return self.output_value(activation, z, a, t), self.output_delta(activation, z, a, t)
 
     def _check_activation(self, activation: Activation) -> None:
         if self.valid_activations is not None and activation.name not in self.valid_activations:
@@ -125,9 +136,7 @@ class Loss:
             )
 
     def _canonical_delta(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        delta = a - t
-        delta *= np.asarray(self._scale(a.shape[0]), dtype=delta.dtype)
-        return delta
+        return (a - t) * self._scale(a.shape[0])
 
     def get_config(self) -> dict:
         return {"reduction": self.reduction}
@@ -152,28 +161,13 @@ class SquaredError(Loss):
         self.half = bool(half)
 
     def _per_sample(self, a, t):
-        diff = a - t
-        return np.einsum("ij,ij->i", diff, diff) * (0.5 if self.half else 1.0)
+        return (0.5 if self.half else 1.0) * np.sum((a - t) ** 2, axis=1)
 
     def _gradient(self, a, t):
-        grad = a - t
-        if not self.half:
-            grad *= 2.0
-        return grad
+        return (a - t) if self.half else 2.0 * (a - t)
 
     def _canonical_delta(self, a, t):
         return self.gradient(a, t)  # identity: δ = ∂E/∂a
-
-    def value_and_delta(self, activation, z, a, t):
-        self._check_activation(activation)
-        # a − t gives both: E = ½ Σ (a − t)² · scale and ∂E/∂a = (a − t) · scale
-        diff = np.subtract(a, t)
-        scale = self._scale(a.shape[0])
-        value = float(np.vdot(diff, diff)) * scale * (0.5 if self.half else 1.0)
-        diff *= scale if self.half else 2.0 * scale
-        if activation.name == self.canonical_activation:
-            return value, diff
-        return value, self._output_error(activation, z, a, diff)
 
     def get_config(self):
         return {"half": self.half, "reduction": self.reduction}
@@ -185,52 +179,58 @@ class AbsoluteError(Loss):
     name = "absolute_error"
 
     def _per_sample(self, a, t):
-        return np.abs(a - t).sum(axis=1)
+        return np.sum(np.abs(a - t), axis=1)
 
     def _gradient(self, a, t):
         return np.sign(a - t)
 
 
-@functools.cache
-def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:
-    eps = float(np.finfo(dtype).eps)
-    return eps, 1.0 - eps
+def _floor(x: np.ndarray) -> np.ndarray:
+    """``x`` with 0 raised to the dtype's smallest normal number, so that 1/x stays finite
+    where a probability underflowed to 0 (the ∂E/∂a of the non-canonical pairs, which σ' then
+    multiplies by that same 0); far below the clip at epsilon, and only in the gradient."""
+    return np.maximum(x, np.finfo(x.dtype).tiny)
 
 
-def _clip(a: np.ndarray) -> np.ndarray:
-    # log(0) guard: probabilities clipped to [eps, 1 − eps] with the dtype's machine epsilon,
-    # as scikit-learn's log_loss does.
-    return np.clip(a, *_clip_bounds(a.dtype))
+def _t_log(t: np.ndarray, log_values: np.ndarray) -> np.ndarray:
+    """t · log_values, with 0 where t = 0 (a target of 0 adds nothing, even against log 0)."""
+    return np.where(t == 0, 0.0, t * log_values)
 
 
 class BinaryCrossEntropy(Loss):
     """E = −Σ_outputs [t ln a + (1 − t) ln(1 − a)] for sigmoid outputs in (0, 1).
 
-    Canonical with the sigmoid: δ^L = a − t (no learning slowdown).
+    Canonical with the sigmoid: δ^L = a − t (no learning slowdown); the value is then taken
+    from z as Σ [max(z, 0) − z t + ln(1 + e^(−|z|))], the same number without ln 0.
     """
 
     name = "binary_cross_entropy"
     canonical_activation = "sigmoid"
     valid_activations = ("sigmoid", "softmax")
+    exact_from_z = True
 
     def _per_sample(self, a, t):
-        a = _clip(a)
-        return -(t * np.log(a) + (1.0 - t) * np.log1p(-a)).sum(axis=1)
+        return -np.sum(_t_log(t, np.log(a)) + _t_log(1.0 - t, np.log1p(-a)), axis=1)
+
+    def _per_sample_from_z(self, z, t):
+        return np.sum(np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z))), axis=1)
 
     def _gradient(self, a, t):
-        a = _clip(a)
-        return (a - t) / (a * (1.0 - a))
+        return (np.where(t == 0, 0.0, -t / _floor(a))
+                + np.where(t == 1, 0.0, (1.0 - t) / _floor(1.0 - a)))
 
 
 class CrossEntropy(Loss):
     """E = −Σ_outputs t ln a for softmax outputs; targets one-hot or integer class labels.
 
-    Canonical with the softmax: δ^L = a − t for one-hot targets.
+    Canonical with the softmax: δ^L = a − t for one-hot targets; the value is then taken from
+    z with ln a_k = z_k − ln Σ_j e^(z_j) (log-sum-exp), exactly, as PyTorch's cross_entropy.
     """
 
     name = "cross_entropy"
     canonical_activation = "softmax"
     valid_activations = ("softmax", "sigmoid")
+    exact_from_z = True
 
     def targets(self, t, n_outputs, dtype):
         t = np.asarray(t)
@@ -254,28 +254,21 @@ class CrossEntropy(Loss):
         return super().targets(t, n_outputs, dtype)
 
     def _per_sample(self, a, t):
-        return -(t * np.log(_clip(a))).sum(axis=1)
+        return -np.sum(_t_log(t, np.log(a)), axis=1)
+
+    def _per_sample_from_z(self, z, t):
+        # log softmax: ln a_k = (z_k − max) − ln Σ_j e^(z_j − max)
+        shifted = z - np.max(z, axis=1, keepdims=True)
+        log_a = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        return -np.sum(t * log_a, axis=1)
+
+    def _gradient(self, a, t):
+        return np.where(t == 0, 0.0, -t / _floor(a))
 
     def _canonical_delta(self, a, t):
         # ∂E/∂z_k = a_k Σ_j t_j − t_k, which is the familiar a − t when each target row sums
         # to 1 (one-hot labels); the general form keeps soft targets exact too.
-        delta = np.multiply(a, np.add.reduce(t, axis=1, keepdims=True))
-        delta -= t
-        delta *= np.asarray(self._scale(a.shape[0]), dtype=delta.dtype)
-        return delta
-
-    def _gradient(self, a, t):
-        return -t / _clip(a)
-
-    def value_and_delta(self, activation, z, a, t):
-        if activation.name != self.canonical_activation:
-            return super().value_and_delta(activation, z, a, t)
-        scale = self._scale(a.shape[0])
-        # E = −Σ t ln a · scale (clipped as in ``value``); δ^L = (a Σ_j t_j − t) · scale
-        log_a = np.clip(a, *_clip_bounds(a.dtype))
-        np.log(log_a, out=log_a)
-        value = -float(np.vdot(t, log_a)) * scale
-        return value, self._canonical_delta(a, t)
+        return (a * np.sum(t, axis=1, keepdims=True) - t) * self._scale(a.shape[0])
 
 
 LOSSES: dict[str, type[Loss]] = {

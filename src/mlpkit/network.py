@@ -14,6 +14,7 @@ import numpy as np
 from .initializers import Initializer
 from .layers import Dense, Dropout
 from .losses import Loss, get_loss
+from .validation import as_generator
 
 __all__ = ["Network", "mlp"]
 
@@ -149,9 +150,9 @@ class Network:
         loss = get_loss(loss)
         x, t = self.check_batch(X, T, loss)
         a = self.forward(x, training=training)
-        value = loss.value(a, t)
         out = self.output_layer
-        self.backward(loss.output_delta(out.activation, out.z, a, t))
+        value, delta = loss.value_and_delta(out.activation, out.z, a, t)
+        self.backward(delta)
         return value
 
     # -- prediction -----------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def mlp(
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least inputs and outputs, got {sizes!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
     output_activation = activation if output_activation is None else output_activation
     layers: list[Dense | Dropout] = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):

@@ -11,37 +11,22 @@ gradient: Δw = −η (∂E/∂w + λ w). The CS 445 lecture writes the decay te
 Δw = η δ x + α Δw(t−1) − λ' w; that is ``weight_decay = λ' / η`` here. ``l1`` likewise adds
 l1 · sign(w) (the gradient of l1 ‖W‖₁).
 
-Updates run in place with one scratch array per parameter (no new arrays per step), in as few
-passes over the parameters as the formulas allow.
+Each update is written once, as its formula, with NumPy; the fast engine
+(:mod:`mlpkit.fast`) runs the same updates as compiled one-pass kernels and is tested
+against these lines.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from .fast import kernels as _numba
+from .validation import check_number
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "get_optimizer"]
 
 Pairs = Sequence[tuple[np.ndarray, np.ndarray]]
-
-
-def _check_number(name: str, value, *, low: float = 0.0, high: float = math.inf,
-                  low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    ok = math.isfinite(value) and (value > low if low_open else value >= low) and (
-        value < high if high_open else value <= high
-    )
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a finite number in {lo}{low}, {high}{hi}, got {value!r}")
-    return value
 
 
 class Optimizer:
@@ -51,56 +36,24 @@ class Optimizer:
 
     def __init__(self, learning_rate: float, weight_decay: float = 0.0, l1: float = 0.0,
                  decay_biases: bool = False) -> None:
-        self.learning_rate = _check_number("learning_rate", learning_rate, low_open=True)
-        self.weight_decay = _check_number("weight_decay", weight_decay)
-        self.l1 = _check_number("l1", l1)
+        self.learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
+        self.l1 = check_number("l1", l1, low=0.0)
         self.decay_biases = bool(decay_biases)
 
     def _regularised(self, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """∂E/∂w plus the weight-decay and L1 terms (a new array only when they apply)."""
-        if (self.weight_decay or self.l1) and (param.ndim > 1 or self.decay_biases):
-            grad = grad.copy()
+        """g = ∂E/∂w + λ w + l1 sign(w) for weight matrices (and biases with
+        ``decay_biases``); ∂E/∂w itself otherwise."""
+        if param.ndim > 1 or self.decay_biases:
             if self.weight_decay:
-                grad += self.weight_decay * param
+                grad = grad + self.weight_decay * param
             if self.l1:
-                grad += self.l1 * np.sign(param)
+                grad = grad + self.l1 * np.sign(param)
         return grad
 
     def step(self, parameters: Pairs) -> None:
         """Update every parameter in place from its gradient."""
         raise NotImplementedError
-
-    def _scratch(self, parameters: Pairs) -> list[np.ndarray]:
-        """One reusable array per parameter, for intermediate results of the update."""
-        scratch = getattr(self, "_scratch_arrays", None)
-        if parameters is getattr(self, "_scratch_for", None):  # the training loop's list
-            return scratch
-        self._scratch_for = parameters
-        if scratch is None or len(scratch) != len(parameters) or any(
-            s.shape != p.shape or s.dtype != p.dtype
-            for s, (p, _) in zip(scratch, parameters, strict=True)
-        ):
-            scratch = self._scratch_arrays = [np.empty_like(p) for p, _ in parameters]
-        return scratch
-
-    def _kernel_views(self, parameters: Pairs, *states: list[np.ndarray]):
-        """Per parameter, 1-D views of (param, grad, *state arrays) for the compiled kernels of
-        :mod:`mlpkit._numba`, or None when they cannot be used; cached while the same
-        ``parameters`` list (the training loop's) and state lists come back."""
-        cached = getattr(self, "_views", None)
-        if cached is not None and cached[0] is parameters and (
-            not states or all(a is b for a, b in zip(cached[1], states, strict=True))
-        ):
-            return cached[2]
-        views: list | None = []
-        for i, (param, grad) in enumerate(parameters):
-            arrays = _numba.flat(param, grad, *(state[i] for state in states))
-            if arrays is None:
-                views = None
-                break
-            views.append(arrays)
-        self._views = (parameters, states, views)
-        return views
 
     def reset(self) -> None:
         """Forget the state (velocities, moments)."""
@@ -143,64 +96,31 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float = 0.1, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, l1: float = 0.0, decay_biases: bool = False) -> None:
         super().__init__(learning_rate, weight_decay, l1, decay_biases)
-        self.momentum = _check_number("momentum", momentum, high=1.0, high_open=True)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
         self.nesterov = bool(nesterov)
         self.velocities: list[np.ndarray] | None = None
 
     def step(self, parameters: Pairs) -> None:
-        lr, alpha = self.learning_rate, self.momentum
-        regularise = self.weight_decay or self.l1
-        if not regularise and self._compiled_step(parameters):
-            return
-        scratch = self._scratch(parameters)
-        if alpha == 0.0:
-            for (param, grad), step in zip(parameters, scratch, strict=True):
-                if regularise:
-                    grad = self._regularised(param, grad)
+        if self.momentum and self.velocities is None:
+            self.velocities = [np.zeros_like(param) for param, _ in parameters]
+        for i, (param, grad) in enumerate(parameters):
+            grad = self._regularised(param, grad)
+            if not self.momentum:
                 # w ← w − η ∂E/∂w
-                param -= np.multiply(grad, lr, out=step)
-            return
-        if self.velocities is None:
-            self.velocities = [np.zeros_like(p) for p, _ in parameters]
-        for (param, grad), velocity, step in zip(parameters, self.velocities, scratch,
-                                                 strict=True):
-            if regularise:
-                grad = self._regularised(param, grad)
+                param -= self.learning_rate * grad
+                continue
             # Δw(t) = α Δw(t−1) − η ∂E/∂w
-            np.multiply(grad, lr, out=step)
-            velocity *= alpha
-            velocity -= step
+            velocity = self.velocities[i]
+            velocity *= self.momentum
+            velocity -= self.learning_rate * grad
             if self.nesterov:
                 # w ← w + α Δw(t) − η ∂E/∂w
-                param -= step
-                param += np.multiply(velocity, alpha, out=step)
+                param += self.momentum * velocity - self.learning_rate * grad
             else:
+                # w ← w + Δw(t)
                 param += velocity
-
-    def _compiled_step(self, parameters: Pairs) -> bool:
-        """The same updates in one compiled pass per parameter (optional extra); False when
-        the kernels cannot be used."""
-        if self.momentum == 0.0:
-            views = self._kernel_views(parameters)
-            if views is None:
-                return False
-            kernel, lr = _numba.kernel("sgd"), self.learning_rate
-            for param, grad in views:
-                kernel(param, grad, param.dtype.type(lr))
-            return True
-        if self.velocities is None:
-            self.velocities = [np.zeros_like(p) for p, _ in parameters]
-        views = self._kernel_views(parameters, self.velocities)
-        if views is None:
-            return False
-        kernel = _numba.kernel("momentum")
-        for param, grad, velocity in views:
-            cast = param.dtype.type
-            kernel(param, grad, velocity, cast(self.learning_rate), cast(self.momentum),
-                   self.nesterov)
-        return True
 
     def reset(self) -> None:
         self.velocities = None
@@ -239,54 +159,30 @@ class Adam(Optimizer):
                  epsilon: float = 1e-8, weight_decay: float = 0.0, l1: float = 0.0,
                  decay_biases: bool = False) -> None:
         super().__init__(learning_rate, weight_decay, l1, decay_biases)
-        self.beta1 = _check_number("beta1", beta1, high=1.0, high_open=True)
-        self.beta2 = _check_number("beta2", beta2, high=1.0, high_open=True)
-        self.epsilon = _check_number("epsilon", epsilon, low_open=True)
+        self.beta1 = check_number("beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_number("beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
         self.first_moments: list[np.ndarray] | None = None
         self.second_moments: list[np.ndarray] | None = None
         self.step_count = 0
 
     def step(self, parameters: Pairs) -> None:
-        if self.first_moments is None:
-            self.first_moments = [np.zeros_like(p) for p, _ in parameters]
-            self.second_moments = [np.zeros_like(p) for p, _ in parameters]
+        if self.first_moments is None or self.second_moments is None:
+            self.first_moments = [np.zeros_like(param) for param, _ in parameters]
+            self.second_moments = [np.zeros_like(param) for param, _ in parameters]
         self.step_count += 1
         b1, b2, t = self.beta1, self.beta2, self.step_count
-        # Bias corrections folded into one step size and one ε (same arithmetic, fewer passes)
-        correction1 = 1.0 - b1**t
-        sqrt_correction2 = math.sqrt(1.0 - b2**t)
-        step_size = self.learning_rate / correction1
-        eps = self.epsilon * sqrt_correction2
-        regularise = self.weight_decay or self.l1
-        views = None if regularise else self._kernel_views(
-            parameters, self.first_moments, self.second_moments)
-        if views is not None:  # the same three updates in one compiled pass (optional extra)
-            kernel = _numba.kernel("adam")
-            for param, grad, m, v in views:
-                cast = param.dtype.type
-                kernel(param, grad, m, v, cast(1.0 - b1), cast(1.0 - b2),
-                       cast(step_size * sqrt_correction2), cast(eps))
-            return
-        scratch = self._scratch(parameters)
-        for (param, grad), m, v, tmp in zip(parameters, self.first_moments, self.second_moments,
-                                            scratch, strict=True):
-            if regularise:
-                grad = self._regularised(param, grad)
-            if _numba.adam_update(param, grad, m, v, b1, b2, step_size * sqrt_correction2, eps):
-                continue  # the same three updates in one compiled pass (optional extra)
-            # m ← β₁ m + (1 − β₁) g, written as m += (1 − β₁)(g − m)
-            m += np.multiply(np.subtract(grad, m, out=tmp), 1.0 - b1, out=tmp)
-            # v ← β₂ v + (1 − β₂) g², written as v += (1 − β₂)(g² − v)
-            np.multiply(grad, grad, out=tmp)
-            tmp -= v
-            tmp *= 1.0 - b2
-            v += tmp
-            # w ← w − η m̂ / (√v̂ + ε), with m̂ = m/(1−β₁ᵗ), √v̂ = √v/√(1−β₂ᵗ)
-            denom = np.sqrt(v, out=tmp)
-            denom += eps
-            update = np.divide(m, denom, out=tmp)
-            update *= step_size * sqrt_correction2
-            param -= update
+        for (param, grad), m, v in zip(parameters, self.first_moments, self.second_moments,
+                                       strict=True):
+            g = self._regularised(param, grad)
+            # m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
+            m[...] = b1 * m + (1.0 - b1) * g
+            v[...] = b2 * v + (1.0 - b2) * g * g
+            # bias corrections: m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)
+            m_hat = m / (1.0 - b1**t)
+            v_hat = v / (1.0 - b2**t)
+            # w ← w − η m̂ / (√v̂ + ε)
+            param -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
     def reset(self) -> None:
         self.first_moments = self.second_moments = None

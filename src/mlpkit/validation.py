@@ -7,12 +7,22 @@ the forward pass or an out-of-memory crash.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 
 import numpy as np
 
-__all__ = ["DEFAULT_MAX_MODEL_BYTES", "InvalidInputError", "check_model_size", "format_bytes"]
+__all__ = [
+    "DEFAULT_MAX_MODEL_BYTES",
+    "InvalidInputError",
+    "as_generator",
+    "check_model_size",
+    "check_number",
+    "check_positive_int",
+    "check_probability",
+    "format_bytes",
+]
 
 #: Largest parameter memory (weights, gradients and optimiser state) a model may ask for.
 DEFAULT_MAX_MODEL_BYTES = 4 * 2**30
@@ -67,3 +77,58 @@ def check_model_size(
             "smaller layers"
         )
     return n_parameters
+
+
+# -- argument checks and the seed rule, one place for the whole package ---------------------
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """The seed-to-generator rule: a Generator is used as it is (so one generator can draw for
+    several consumers in turn), an int or None seeds a new one (None: from the OS)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool | float | str):
+        raise TypeError(
+            f"seed must be an int, a numpy.random.Generator or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
+    return np.random.default_rng(seed)
+
+
+def check_positive_int(name: str, value: object, *, allow_none: bool = False,
+                       minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` (NumPy integers too, bools refused); None passes
+    through when ``allow_none``. TypeError for a non-integer, ValueError for a small one."""
+    expected = f"an int >= {minimum}" if minimum != 1 else "a positive int"
+    if allow_none:
+        expected += " or None"
+        if value is None:
+            return value  # type: ignore[return-value]
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: object, *, low: float = -math.inf, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float in the interval [low, high] (ends open as asked)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    ok = math.isfinite(number) and (number > low if low_open else number >= low) and (
+        number < high if high_open else number <= high
+    )
+    if not ok:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ValueError(
+            f"{name} must be a finite number in {lo}{low}, {high}{hi}, got {number!r}"
+        )
+    return number
+
+
+def check_probability(name: str, value: object, *, include_one: bool = False) -> float:
+    """``value`` as a float in [0, 1) (or [0, 1] with ``include_one``)."""
+    return check_number(name, value, low=0.0, high=1.0, high_open=not include_one)

@@ -1,14 +1,13 @@
-"""Optional compiled kernels for the optimiser updates and the element-wise work of a training
-step (the ``fast`` extra: ``pip install numba``).
+"""Compiled kernels of the fast engine (the ``fast`` extra: ``pip install numba``).
 
-NumPy needs two passes over every weight matrix for an SGD step (η·g into a scratch array, then
-w − that), four with momentum and a dozen for Adam; these kernels do the same arithmetic, in
-the same order, in one pass. :class:`FusedStep` does the same for backpropagation's element-wise
-parts (bias and activation, the loss and δ^L, δ of the hidden layers and ∂E/∂b), leaving the
-matrix products to NumPy. They are used only when numba is installed and ``MLPKIT_NUMBA`` is
-not ``0``; the NumPy paths (:mod:`mlpkit.layers`, :mod:`mlpkit.losses`,
-:mod:`mlpkit.optimizers`) are the readable reference, always available, and the tests check
-that both give the same numbers.
+NumPy needs two passes over every weight matrix for an SGD step (η·g, then w − that), four with
+momentum and a dozen for Adam; the optimiser kernels do the same arithmetic in one pass (SGD
+and momentum in the same order as :mod:`mlpkit.optimizers`, so bit for bit; Adam with its bias
+corrections folded into one step size and one ε, so to float rounding). The fused kernels do
+backpropagation's element-wise parts (bias and activation, the loss and δ^L, δ of the hidden
+layers and ∂E/∂b) in one pass per layer, in the operation order of :mod:`mlpkit.activations`
+and :mod:`mlpkit.losses`, leaving the matrix products to NumPy. They are compiled on first use
+and cached on disk (numba's ``cache=True``); ``MLPKIT_NUMBA=0`` switches them off.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import os
 import numpy as np
 
 __all__ = [
-    "FusedStep",
     "adam_update",
     "available",
     "flat",
@@ -41,7 +39,7 @@ def _momentum(param, grad, velocity, lr, alpha, nesterov):  # pragma: no cover -
         v = alpha * velocity[i] - step
         velocity[i] = v
         if nesterov:
-            param[i] = (param[i] - step) + alpha * v
+            param[i] += alpha * v - step
         else:
             param[i] += v
 
@@ -239,24 +237,28 @@ def _bias_softmax_shift(z, b, a):  # pragma: no cover - compiled by numba
             a[i, j] = z[i, j] - top
 
 
-def _cross_entropy_output(a, sums, t, scale, low, high, delta, grad_b):  # pragma: no cover
+def _cross_entropy_output(a, sums, z, t, scale, delta, grad_b):  # pragma: no cover
     # A softmax output's a = e^(z − max) / Σ e^(z − max) (the row sums ``sums`` come from
-    # NumPy, as in Softmax.value), Σ t ln clip(a) (in float64; a t of 0 adds nothing) and
-    # δ^L = (a Σ_j t_j − t) · scale (CrossEntropy._canonical_delta) in one pass; ∂E/∂b only
-    # when the sum is finite.
+    # NumPy, as in Softmax.value), the exact Σ t ln a = Σ t ((z − max) − ln Σ e^(z − max)) (in
+    # float64; a t of 0 adds nothing) and δ^L = (a Σ_j t_j − t) · scale
+    # (CrossEntropy._canonical_delta) in one pass; ∂E/∂b only when the sum is finite.
     n, m = a.shape
     total = 0.0
     for i in range(n):
         t_sum = t[i, 0]
+        top = z[i, 0]
         for j in range(1, m):
             t_sum += t[i, j]
+            if z[i, j] > top:
+                top = z[i, j]
         s = sums[i]
+        log_s = np.log(s)
         for j in range(m):
             p = a[i, j] / s
             a[i, j] = p
             t_j = t[i, j]
             if t_j != 0:
-                total += t_j * np.log(low if p < low else (high if p > high else p))
+                total += t_j * ((z[i, j] - top) - log_s)
             delta[i, j] = (p * t_sum - t_j) * scale
     if np.isfinite(total):
         _column_sums_c(delta, grad_b)
@@ -291,138 +293,3 @@ def _load_fused() -> dict:
         kernels["bias_softmax_shift"] = jit(_bias_softmax_shift)
         kernels["cross_entropy_output"] = jit(_cross_entropy_output)
     return kernels
-
-
-class FusedStep:
-    """Forward pass, loss and backward pass of a batch with the element-wise work fused into
-    one compiled call per layer (bias + activation; δ + ∂E/∂b; at the output also the loss);
-    the matrix products are the same NumPy calls as in :class:`~mlpkit.layers.Dense`.
-
-    Use :meth:`for_training`, which returns None unless the network and loss are the common
-    case: only ``Dense`` layers with biases, built-in identity/sigmoid/tanh/ReLU activations,
-    one float dtype, and either :class:`~mlpkit.losses.SquaredError` (any of those output
-    activations) or :class:`~mlpkit.losses.CrossEntropy` on a softmax output. Every layer's
-    ``a_prev``, ``z``, ``a``, ``last_delta``, ``grad_weights`` and ``grad_biases`` end up bit
-    for bit as the NumPy path leaves them (the same operations in the same order, NumPy's own
-    tanh, exp and softmax row sums); only the loss value is summed in another order
-    (sequentially here, by a BLAS dot there), and with soft cross-entropy targets Σ_j t_j too
-    (exact for one-hot targets, where it is 1).
-    """
-
-    SOFTMAX = 4  # activation code of a softmax output layer
-
-    @classmethod
-    def for_training(cls, network, loss) -> FusedStep | None:
-        from ..activations import Identity, ReLU, Sigmoid, Softmax, Tanh
-        from ..layers import Dense
-        from ..losses import CrossEntropy, SquaredError
-
-        codes = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}  # exact types: no subclasses
-        layers = network.layers
-        if not layers or not all(type(layer) is Dense for layer in layers):
-            return None
-        output_codes = codes
-        if type(loss) is CrossEntropy:
-            output_codes = {Softmax: cls.SOFTMAX}
-        elif type(loss) is not SquaredError:
-            return None
-        dtype = layers[0].dtype
-        if dtype not in (np.float32, np.float64) or any(
-            layer.dtype != dtype or layer.biases is None for layer in layers
-        ):
-            return None
-        kinds = [codes.get(type(layer.activation)) for layer in layers[:-1]]
-        kinds.append(output_codes.get(type(layers[-1].activation)))
-        if None in kinds or not _load_fused():
-            return None
-        return cls(network, loss, dtype, kinds)
-
-    def __init__(self, network, loss, dtype, kinds: list[int]) -> None:
-        from ..losses import _clip_bounds
-
-        self.layers = list(network.layers)
-        self.kinds = kinds
-        self.loss = loss
-        cast = self.cast = np.dtype(dtype).type
-        self.half, self.one = cast(0.5), cast(1.0)
-        self.clip = tuple(cast(bound) for bound in _clip_bounds(np.dtype(dtype)))
-        self.bias_activation = _kernels["bias_activation"]
-        self.sigmoid_finish = _kernels["sigmoid_finish"]
-        # what _bias_activation multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
-        self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]
-        self.output_kernel = _kernels["squared_error_output"]
-        self.softmax_shift = _kernels["bias_softmax_shift"]
-        self.cross_entropy_kernel = _kernels["cross_entropy_output"]
-        self.hidden_delta = _kernels["hidden_delta"]
-        self._sums: np.ndarray | None = None
-
-    def forward_loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Forward pass of batch ``x`` (n, n_inputs) and the loss against ``t`` (n, n_outputs);
-        leaves δ^L (and, if the loss is finite, the output layer's ∂E/∂b) for :meth:`backward`."""
-        n = x.shape[0]
-        a = x
-        bias_activation, half, one = self.bias_activation, self.half, self.one
-        last = len(self.layers) - 1
-        for i, (layer, kind, scale) in enumerate(
-            zip(self.layers, self.kinds, self.scales, strict=True)
-        ):
-            layer.a_prev = a
-            z = layer._buffer("z", n, layer.n_outputs)
-            np.matmul(a, layer._weights, out=z)
-            a = layer._buffer("a", n, layer.n_outputs)
-            if kind == self.SOFTMAX:
-                self.softmax_shift(z, layer._biases, a)
-                np.exp(a, out=a)
-            else:
-                bias_activation(z, layer._biases, kind, scale, a)
-                if kind == 1 or kind == 2:
-                    np.tanh(a, out=a)
-                    if kind == 1 and i < last:  # the output layer's is done by the loss kernel
-                        self.sigmoid_finish(a, half, one)
-            layer.z, layer.a = z, a
-        output = self.layers[-1]
-        loss = self.loss
-        scale = loss._scale(n)
-        delta = self.delta = output._buffer("delta", n, output.n_outputs)
-        if self.kinds[-1] == self.SOFTMAX:
-            sums = self._sums
-            if sums is None or sums.shape[0] < n:
-                sums = self._sums = np.empty(n, dtype=a.dtype)
-            np.add.reduce(a, axis=1, out=sums[:n])
-            total = self.cross_entropy_kernel(
-                a, sums, t, self.cast(scale), *self.clip, delta, output.grad_biases
-            )
-            return -float(total) * scale
-        total = self.output_kernel(
-            a,
-            t,
-            output.z,
-            self.kinds[-1],
-            self.cast(scale if loss.half else 2.0 * scale),
-            half,
-            one,
-            delta,
-            output.grad_biases,
-        )
-        return float(total) * scale * (0.5 if loss.half else 1.0)
-
-    def backward(self) -> None:
-        """Backpropagate δ^L: every layer's ``grad_weights``, ``grad_biases``, ``last_delta``."""
-        delta, one, layers = self.delta, self.one, self.layers
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            layer.last_delta = delta
-            # BP4: ∂E/∂W = a_prevᵀ · δ (BP3 ∂E/∂b came with δ from the compiled call)
-            np.matmul(layer.a_prev.T, delta, out=layer.grad_weights)
-            if i == 0:
-                return
-            below = layers[i - 1]
-            n = delta.shape[0]
-            # BP2: δ_prev = (δ Wᵀ) ⊙ σ'(z_prev)
-            grad_a = np.matmul(
-                delta, layer._weights.T, out=layer._buffer("grad_input", n, layer.n_inputs)
-            )
-            delta = below._buffer("delta", n, below.n_outputs)
-            self.hidden_delta(
-                grad_a, below.z, below.a, self.kinds[i - 1], one, delta, below.grad_biases
-            )

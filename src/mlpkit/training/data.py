@@ -1,0 +1,106 @@
+"""The data side of training: checked arrays, the held-out validation set, and the batches of
+an epoch (drawn in a shuffled order into reused buffers, never a permuted copy of the data)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..losses import Loss
+from ..network import Network
+from .divergence import finite
+
+__all__ = ["Batches", "TrainingData", "check_data"]
+
+
+def check_data(network: Network, loss: Loss, X, T,
+               what: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """X and T as arrays of the network's dtype, checked; and ‖X‖² (Σ of every x², inf when
+    it overflows)."""
+    x = network.check_input(X)
+    if x.shape[0] == 0:
+        raise ValueError(f"{what}: X is empty (0 samples); training needs at least one sample")
+    # Σ x² in one BLAS pass is finite only if every x is; if it is not (NaN, inf or merely
+    # huge values), the chunked test decides.
+    norm2 = float(np.vdot(x, x))
+    if not math.isfinite(norm2) and not finite(x):
+        raise ValueError(f"{what}: X contains NaN or infinite values")
+    t = network.check_targets(T, loss, x.shape[0], f"{what}: ")
+    if not finite(t):
+        raise ValueError(f"{what}: T contains NaN or infinite values")
+    return x, t, norm2
+
+
+@dataclass
+class TrainingData:
+    """Training inputs ``x`` (n, n_inputs) and targets ``t`` (n, n_outputs), ‖X‖² of all the
+    given inputs, and the validation set (``x_val``, ``t_val``) or None.
+
+    ``given`` is the (x, t) pair before any split and ``given_val`` the checked
+    ``validation_data`` (not a split-off part): what a checkpoint's fingerprint records.
+    """
+
+    x: np.ndarray
+    t: np.ndarray
+    norm2: float
+    x_val: np.ndarray | None
+    t_val: np.ndarray | None
+    given: tuple[np.ndarray, np.ndarray]
+    given_val: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def prepare(cls, network: Network, loss: Loss, X, T, validation_data,
+                validation_split: float, rng: np.random.Generator) -> TrainingData:
+        """Check the data; hold out ``validation_split`` of it at random (drawn from ``rng``)
+        unless ``validation_data`` is given."""
+        x, t, norm2 = check_data(network, loss, X, T, "training data")
+        given = (x, t)
+        if validation_data is not None:
+            if not (isinstance(validation_data, tuple | list) and len(validation_data) == 2):
+                raise TypeError("validation_data must be a pair (X_val, T_val)")
+            x_val, t_val, _ = check_data(network, loss, *validation_data, "validation_data")
+            return cls(x, t, norm2, x_val, t_val, given, (x_val, t_val))
+        if validation_split > 0.0:
+            n_val = round(x.shape[0] * validation_split)
+            if n_val < 1 or n_val >= x.shape[0]:
+                raise ValueError(
+                    f"validation_split={validation_split} leaves {n_val} validation samples "
+                    f"out of {x.shape[0]}: the validation set is too small; raise it or "
+                    "provide more data"
+                )
+            order = rng.permutation(x.shape[0])
+            held, kept = order[:n_val], order[n_val:]
+            return cls(x[kept], t[kept], norm2, x[held], t[held], given, None)
+        return cls(x, t, norm2, None, None, given, None)
+
+    @property
+    def has_validation(self) -> bool:
+        return self.x_val is not None
+
+
+class Batches:
+    """The batches of one epoch: ``batch_size`` samples each (the last may be smaller), in
+    the order of a permutation or in data order."""
+
+    def __init__(self, x: np.ndarray, t: np.ndarray, batch_size: int | None) -> None:
+        self.x, self.t = x, t
+        self.n = x.shape[0]
+        self.size = self.n if batch_size is None else min(int(batch_size), self.n)
+        self.count = math.ceil(self.n / self.size)
+        self.x_buffer = np.empty((self.size, x.shape[1]), dtype=x.dtype)
+        self.t_buffer = np.empty((self.size, t.shape[1]), dtype=t.dtype)
+
+    def bounds(self, batch: int) -> tuple[int, int]:
+        """Positions [start, stop) of batch ``batch`` in the epoch's order."""
+        return batch * self.size, min((batch + 1) * self.size, self.n)
+
+    def get(self, batch: int, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and targets of batch ``batch`` (views of the gather buffers when shuffled)."""
+        start, stop = self.bounds(batch)
+        if order is None:
+            return self.x[start:stop], self.t[start:stop]
+        index = order[start:stop]
+        return (self.x.take(index, axis=0, out=self.x_buffer[: stop - start]),
+                self.t.take(index, axis=0, out=self.t_buffer[: stop - start]))
