@@ -192,7 +192,7 @@ def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
 
 def test_bad_checkpoint_arguments(tmp_path):
     X, y = data()
-    with pytest.raises(ValueError, match="checkpoint_every must be a positive number"):
+    with pytest.raises(ValueError, match="checkpoint_every must be a positive int or None, got 0"):
         train(make(), X, y, checkpoint=tmp_path, checkpoint_every=0)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         train(make(), X, y, resume=True)

@@ -1,5 +1,8 @@
-"""The fast engine: everything that exists only for speed (training buffers, fused element-wise
-passes, compiled numba kernels, flat parameter views).
+"""The fast engine: everything that exists only for speed (training buffers, ``out=``, fused
+element-wise passes, compiled numba kernels, flat parameter views, the cheap divergence bound).
 
-It computes what the plain lecture core computes, and the test suite holds it to that.
+:class:`~mlpkit.fast.engine.FastEngine` has the small per-batch interface of the training loop
+(``forward_loss``, ``backward``, ``gradient_sum``, ``step``); ``train(engine="auto")`` uses it
+where it applies. It computes what the plain lecture core computes, and the test suite
+(``tests/test_speed_paths.py``) holds it to that, bit for bit where its docstrings say so.
 """

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ..io import model_file as io
+from ..validation import check_positive_int
 from .callbacks import Callback
 from .history import History
 
@@ -133,13 +134,7 @@ class CheckpointFolder:
     def __init__(self, folder: str | os.PathLike[str], every: int | None) -> None:
         if not isinstance(folder, str | os.PathLike):
             raise TypeError(f"checkpoint must be a folder path, got {type(folder).__name__}")
-        if every is not None and (
-            isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1
-        ):
-            raise ValueError(
-                f"checkpoint_every must be a positive number of batches or None "
-                f"(every epoch), got {every!r}"
-            )
+        every = check_positive_int("checkpoint_every", every, allow_none=True)
         self.folder = Path(folder)
         self.path = self.folder / CHECKPOINT_NAME
         self.every = None if every is None else int(every)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..network import Network
+from ..validation import check_number, check_positive_int
 
 __all__ = ["EarlyStopping", "resolve_early_stopping"]
 
@@ -32,10 +33,8 @@ class EarlyStopping:
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: str = "auto",
                  restore_best_weights: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be a positive int, got {patience!r}")
-        if not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        patience = check_positive_int("patience", patience)
+        min_delta = check_number("min_delta", min_delta, low=0.0)
         if monitor not in ("auto", "val_loss", "loss"):
             raise ValueError(f"monitor must be 'auto', 'val_loss' or 'loss', got {monitor!r}")
         self.patience, self.min_delta, self.monitor = patience, float(min_delta), monitor
