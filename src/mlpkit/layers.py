@@ -131,11 +131,15 @@ class Dense:
 
     def delta(self, grad_a: np.ndarray) -> np.ndarray:
         """δ = ∂E/∂z = ∂E/∂a ⊙ σ'(z), from ∂E/∂a of this layer's output (n_samples, n_outputs)."""
+        if self.z is None or self.a is None:
+            raise RuntimeError("Dense.delta needs a forward pass first (z and a are unset)")
         return self.activation.backward(self.z, self.a, grad_a)
 
     def backward(self, delta: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
         """Set ``grad_weights``/``grad_biases`` from δ (n_samples, n_outputs); return ∂E/∂a_prev
         (n_samples, n_inputs), or None with ``need_grad_input=False`` (the first layer)."""
+        if self.a_prev is None:
+            raise RuntimeError("Dense.backward needs a forward pass first (a_prev is unset)")
         self.last_delta = delta
         # Weight gradient (BP4): ∂E/∂W = a_prevᵀ · δ, summed over the samples of the batch
         self.grad_weights = self.a_prev.T @ delta
@@ -151,7 +155,7 @@ class Dense:
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(parameter, gradient) pairs: weights first, then biases if present."""
         pairs = [(self._weights, self.grad_weights)]
-        if self._biases is not None:
+        if self._biases is not None and self.grad_biases is not None:
             pairs.append((self._biases, self.grad_biases))
         return pairs
 

@@ -117,7 +117,7 @@ class Network:
         delta = delta_output
         for i in range(len(self.layers) - 1, -1, -1):
             grad_a_prev = self.layers[i].backward(delta, need_grad_input=i > 0)
-            if i > 0:
+            if grad_a_prev is not None:  # every layer but the first
                 # Error propagation (BP2): δ^l = (δ^(l+1) W^(l+1)ᵀ) ⊙ σ'(z^l)
                 delta = self.layers[i - 1].delta(grad_a_prev)
 

@@ -19,6 +19,7 @@ against these lines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,11 +59,11 @@ class Optimizer:
     def reset(self) -> None:
         """Forget the state (velocities, moments)."""
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters and state as plain numbers and arrays (for checkpoints)."""
         raise NotImplementedError
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -103,16 +104,16 @@ class SGD(Optimizer):
         self.velocities: list[np.ndarray] | None = None
 
     def step(self, parameters: Pairs) -> None:
-        if self.momentum and self.velocities is None:
-            self.velocities = [np.zeros_like(param) for param, _ in parameters]
-        for i, (param, grad) in enumerate(parameters):
-            grad = self._regularised(param, grad)
-            if not self.momentum:
+        if not self.momentum:
+            for param, grad in parameters:
                 # w ← w − η ∂E/∂w
-                param -= self.learning_rate * grad
-                continue
+                param -= self.learning_rate * self._regularised(param, grad)
+            return
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(param) for param, _ in parameters]
+        for (param, grad), velocity in zip(parameters, self.velocities, strict=True):
+            grad = self._regularised(param, grad)
             # Δw(t) = α Δw(t−1) − η ∂E/∂w
-            velocity = self.velocities[i]
             velocity *= self.momentum
             velocity -= self.learning_rate * grad
             if self.nesterov:
@@ -135,10 +136,10 @@ class SGD(Optimizer):
             "decay_biases": self.decay_biases,
         }
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         return {"config": self.get_config(), "velocities": self.velocities}
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.learning_rate = float(state["config"]["learning_rate"])
         velocities = state.get("velocities")
         self.velocities = None if velocities is None else [np.array(v) for v in velocities]
@@ -199,7 +200,7 @@ class Adam(Optimizer):
             "decay_biases": self.decay_biases,
         }
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "config": self.get_config(),
             "first_moments": self.first_moments,
@@ -207,7 +208,7 @@ class Adam(Optimizer):
             "step_count": self.step_count,
         }
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.learning_rate = float(state["config"]["learning_rate"])
         m, v = state.get("first_moments"), state.get("second_moments")
         self.first_moments = None if m is None else [np.array(x) for x in m]

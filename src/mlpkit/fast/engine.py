@@ -28,7 +28,7 @@ from . import kernels
 __all__ = ["FastEngine", "GradientCheck"]
 
 #: activation codes of the fused kernels (exact types: a subclass may change the formula)
-CODES = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}
+CODES: dict[type, int] = {Identity: 0, Sigmoid: 1, Tanh: 2, ReLU: 3}
 SOFTMAX = 4  # code of a softmax output layer (with cross-entropy)
 
 
@@ -72,8 +72,8 @@ class GradientCheck:
         self.limit2 = min(limit * limit, sys.float_info.max)  # bound² must stay below this
         self.ones: dict[int, np.ndarray] = {}
         # (layer, batch rows from which summing W is cheaper, fixed ‖a_prev‖² or None)
-        self.plan = []
-        for i, layer in enumerate(network.layers):
+        self.plan: list[tuple[Dense, float, float | None]] = []
+        for i, layer in enumerate(network.dense_layers):
             n_in, n_out = layer.n_inputs, layer.n_outputs
             known = input_norm2 if i == 0 and math.isfinite(input_norm2) else None
             self.plan.append((layer, 2 * n_in * n_out / (n_in + n_out), known))
@@ -131,7 +131,7 @@ class FastEngine:
             return "a layer that is not Dense with biases"
         if network.dtype not in (np.float32, np.float64):
             return f"dtype {network.dtype}: it needs float32 or float64"
-        output_codes = {Softmax: SOFTMAX} if type(loss) is CrossEntropy else CODES
+        output_codes: dict[type, int] = {Softmax: SOFTMAX} if type(loss) is CrossEntropy else CODES
         if type(loss) not in (SquaredError, CrossEntropy):
             return f"loss {loss!r}: it needs SquaredError or CrossEntropy"
         if not all(param.flags.c_contiguous for param, _ in network.parameters()):
@@ -155,12 +155,12 @@ class FastEngine:
     def __init__(self, network: Network, loss: Loss, optimizer: Optimizer,
                  input_norm2: float = math.inf) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
-        self.layers: list[Dense] = list(network.layers)  # type: ignore[arg-type]
-        output_codes = {Softmax: SOFTMAX} if type(loss) is CrossEntropy else CODES
+        self.layers: list[Dense] = network.dense_layers  # only Dense layers (unsupported())
+        output_codes: dict[type, int] = {Softmax: SOFTMAX} if type(loss) is CrossEntropy else CODES
         self.kinds = [CODES[type(layer.activation)] for layer in self.layers[:-1]]
         self.kinds.append(output_codes[type(self.layers[-1].activation)])
         self.dtype = network.dtype
-        cast = self.cast = self.dtype.type
+        cast = self.cast = self.dtype.type  # type: Any
         self.half, self.one = cast(0.5), cast(1.0)
         # what the bias kernel multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
         self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]

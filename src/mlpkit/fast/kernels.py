@@ -106,7 +106,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, lr: float) -> bool:
     arrays = flat(param, grad)
     if arrays is None:
         return False
-    _kernels["sgd"](*arrays, param.dtype.type(lr))
+    _load()["sgd"](*arrays, param.dtype.type(lr))
     return True
 
 
@@ -124,7 +124,7 @@ def momentum_update(
     if arrays is None:
         return False
     cast = param.dtype.type
-    _kernels["momentum"](*arrays, cast(lr), cast(alpha), bool(nesterov))
+    _load()["momentum"](*arrays, cast(lr), cast(alpha), bool(nesterov))
     return True
 
 
@@ -145,7 +145,7 @@ def adam_update(
     if arrays is None:
         return False
     cast = param.dtype.type
-    _kernels["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps))
+    _load()["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps))
     return True
 
 

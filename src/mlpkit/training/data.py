@@ -60,7 +60,8 @@ class TrainingData:
         if validation_data is not None:
             if not (isinstance(validation_data, tuple | list) and len(validation_data) == 2):
                 raise TypeError("validation_data must be a pair (X_val, T_val)")
-            x_val, t_val, _ = check_data(network, loss, *validation_data, "validation_data")
+            x_given, t_given = validation_data
+            x_val, t_val, _ = check_data(network, loss, x_given, t_given, "validation_data")
             return cls(x, t, norm2, x_val, t_val, given, (x_val, t_val))
         if validation_split > 0.0:
             n_val = round(x.shape[0] * validation_split)

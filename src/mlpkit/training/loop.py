@@ -14,6 +14,7 @@ import math
 import os
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -146,7 +147,7 @@ def train(
         )
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    settings = {
+    settings: dict[str, Any] = {
         "epochs": check_positive_int("epochs", epochs, minimum=0),
         "batch_size": check_positive_int("batch_size", batch_size, allow_none=True),
         "shuffle": shuffle, "seed": seed,
@@ -181,7 +182,7 @@ class _Run:
 
     def __init__(self, network: Network, loss: Loss, optimizer: Optimizer, schedule: Schedule,
                  stopper: EarlyStopping | None, callbacks: list[Callback], history: History,
-                 settings: dict) -> None:
+                 settings: dict[str, Any]) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.schedule, self.stopper, self.callbacks = schedule, stopper, callbacks
         self.history, self.settings = history, settings

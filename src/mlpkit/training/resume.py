@@ -55,7 +55,8 @@ class CheckpointedRun:
 
     def __init__(self, saver: ckpt.CheckpointFolder | None, saved, rng: np.random.Generator):
         self.saver, self.rng = saver, rng
-        self.model, self.state = (None, None) if saved is None else saved
+        self.model: Any = None if saved is None else saved[0]  # the checkpoint's ModelFile
+        self.state: Any = None if saved is None else saved[1]  # its "checkpoint" record
         if self.state is not None:
             ckpt.set_rng_state(rng, self.state["initial_rng_state"], self.folder)
         self.initial_rng_state = ckpt.rng_state(rng) if saver is not None else None

@@ -46,7 +46,7 @@ class EpochTally:
         """Record the batch at positions [start, stop): outputs ``a``, targets ``tb``."""
         self.last_finite = batch_loss
         self.total_loss += batch_loss * (stop - start) if self.per_sample else batch_loss
-        if self.several:
+        if self.predicted is not None:  # several outputs
             a.argmax(axis=1, out=self.predicted[start:stop])
         else:
             self.total_correct += accuracy_from_outputs(a, tb, self.activation_name) * (
@@ -55,7 +55,7 @@ class EpochTally:
 
     def tally(self, upto: int) -> None:
         """Add the correct predictions of the samples [counted, upto) to the count."""
-        if self.several and upto > self.counted:
+        if self.predicted is not None and self.labels is not None and upto > self.counted:
             seen = slice(self.counted, upto)
             targets = self.labels[seen] if self.order is None else self.labels[self.order[seen]]
             self.total_correct += int(np.count_nonzero(self.predicted[seen] == targets))
