@@ -33,18 +33,9 @@ OUTPUTS = {
     "binary_cross_entropy": ("sigmoid",),
     "cross_entropy": ("softmax",),
 }
-# The cross-entropy values are computed today from the probabilities a, clipped at the
-# float's epsilon (and rounded: 1 − a keeps few digits near a = 1 in float32), while PyTorch
-# computes them from the pre-activation z (log-sum-exp). A confidently wrong output (a target
-# class's probability below 1.2e-7, or within ~1e-6 of 1 for the other class) then reports a
-# smaller loss. These are exactly the cases whose *value* fails on main for that reason; their
-# gradients agree (test_gradients_match_autograd_in_float32 runs them all). The change of the
-# value to log-sum-exp (issue 11) should make them pass: then drop this set.
-CLIPPED_VALUE_CASES = frozenset({2, 13, 26, 31, 34, 37})
-CLIPPED_REASON = (
-    "cross-entropy value computed from the clipped/rounded probability a instead of from z "
-    "(log-sum-exp, as PyTorch): a confidently wrong output reports less loss (issue 11)"
-)
+# The cross-entropy values come from the pre-activation z (log-sum-exp), as PyTorch's: the
+# confidently wrong outputs among these cases (2, 13, 26, 31, 34, 37) reported a smaller loss
+# while the value was computed from the clipped probability a (issue 11).
 
 
 @dataclass
@@ -162,15 +153,7 @@ def test_gradients_match_autograd_in_float32(index):
     assert any(np.any(grad != 0.0) for _, grad in case.network.parameters())
 
 
-@pytest.mark.parametrize(
-    "index",
-    [
-        pytest.param(i, marks=pytest.mark.xfail(reason=CLIPPED_REASON, strict=False))
-        if i in CLIPPED_VALUE_CASES
-        else i
-        for i in range(N_CASES)
-    ],
-)
+@pytest.mark.parametrize("index", range(N_CASES))
 def test_loss_value_matches_autograd_in_float32(index):
     case, value, expected, _ = backprop_and_autograd(index)
     assert value == pytest.approx(expected, rel=RTOL), case.describe()

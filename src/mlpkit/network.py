@@ -151,6 +151,7 @@ class Network:
         x, t = self.check_batch(X, T, loss)
         a = self.forward(x, training=training)
         out = self.output_layer
+        assert out.z is not None  # set by forward
         value, delta = loss.value_and_delta(out.activation, out.z, a, t)
         self.backward(delta)
         return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -98,6 +99,8 @@ class GradientCheck:
                     return False
                 continue
             if a_norm2 is None:
+                if layer.a_prev is None:
+                    return False
                 a_norm2 = float(vdot(layer.a_prev, layer.a_prev))
             if not max(a_norm2, rows) * float(vdot(delta, delta)) < limit2:  # NaN: False
                 return False
@@ -126,8 +129,9 @@ class FastEngine:
         activations, and squared error (any of those outputs) or cross-entropy on a softmax
         output. Optimisers other than plain SGD/momentum/Adam without weight decay or L1 run
         their own ``step`` inside the engine."""
-        layers = network.layers
-        if not all(type(layer) is Dense and layer.biases is not None for layer in layers):
+        layers = network.dense_layers
+        if len(layers) != len(network.layers) or not all(
+                type(layer) is Dense and layer.biases is not None for layer in layers):
             return "a layer that is not Dense with biases"
         if network.dtype not in (np.float32, np.float64):
             return f"dtype {network.dtype}: it needs float32 or float64"
@@ -160,7 +164,8 @@ class FastEngine:
         self.kinds = [CODES[type(layer.activation)] for layer in self.layers[:-1]]
         self.kinds.append(output_codes[type(self.layers[-1].activation)])
         self.dtype = network.dtype
-        cast = self.cast = self.dtype.type  # type: Any
+        cast: Any = self.dtype.type
+        self.cast = cast
         self.half, self.one = cast(0.5), cast(1.0)
         # what the bias kernel multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
         self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]
@@ -172,10 +177,11 @@ class FastEngine:
         for layer in self.layers:  # gradients as arrays the kernels can write into
             if not _writable_like(layer.grad_weights, layer.weights):
                 layer.grad_weights = np.zeros_like(layer.weights)
-            if not _writable_like(layer.grad_biases, layer.biases):
+            if layer.biases is not None and not _writable_like(layer.grad_biases, layer.biases):
                 layer.grad_biases = np.zeros_like(layer.biases)
         self.parameters = network.parameters()
         self._views: tuple | None = None
+        self.inputs: list[np.ndarray] = []  # a_prev of every layer in the last forward pass
 
     # -- forward pass and loss ------------------------------------------------------------------
     def forward_loss(self, x: np.ndarray, t: np.ndarray) -> float:
@@ -184,8 +190,10 @@ class FastEngine:
         n = x.shape[0]
         a = x
         last = len(self.layers) - 1
+        self.inputs = []
         for i, (layer, kind) in enumerate(zip(self.layers, self.kinds, strict=True)):
             layer.a_prev = a
+            self.inputs.append(a)
             z = np.matmul(a, layer.weights, out=self.buffers.get(i, "z", n, layer.n_outputs))
             a = self.buffers.get(i, "a", n, layer.n_outputs)
             if kind == SOFTMAX:
@@ -216,11 +224,12 @@ class FastEngine:
 
     def _squared_error(self, a: np.ndarray, t: np.ndarray) -> float:
         output, loss = self.layers[-1], self.loss
+        half = not isinstance(loss, SquaredError) or loss.half  # (always a SquaredError here)
         scale = loss._scale(a.shape[0])
         total = self.k["squared_error_output"](
-            a, t, output.z, self.kinds[-1], self.cast(scale if loss.half else 2.0 * scale),
+            a, t, output.z, self.kinds[-1], self.cast(scale if half else 2.0 * scale),
             self.half, self.one, self.delta, output.grad_biases)
-        return float(total) * scale * (0.5 if loss.half else 1.0)
+        return float(total) * scale * (0.5 if half else 1.0)
 
     # -- backward pass ----------------------------------------------------------------------------
     def backward(self) -> None:
@@ -230,7 +239,7 @@ class FastEngine:
             layer = layers[i]
             layer.last_delta = delta
             # BP4: ∂E/∂W = a_prevᵀ · δ (BP3 ∂E/∂b came with δ from the compiled call)
-            np.matmul(layer.a_prev.T, delta, out=layer.grad_weights)
+            np.matmul(self.inputs[i].T, delta, out=layer.grad_weights)
             if i == 0:
                 return
             below, n = layers[i - 1], delta.shape[0]
@@ -255,10 +264,10 @@ class FastEngine:
             and not optimizer.l1
         if not compiled:
             optimizer.step(self.parameters)
-        elif type(optimizer) is SGD:
-            self._sgd(optimizer)  # type: ignore[arg-type]
-        else:
-            self._adam(optimizer)  # type: ignore[arg-type]
+        elif isinstance(optimizer, SGD):
+            self._sgd(optimizer)
+        elif isinstance(optimizer, Adam):
+            self._adam(optimizer)
 
     def _flat(self, *states: list[np.ndarray]) -> list[list[np.ndarray]]:
         """Per parameter, 1-D views of (param, grad, *state arrays); cached while the state

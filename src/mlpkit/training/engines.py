@@ -41,12 +41,15 @@ class PlainEngine:
         for layer in self.network.layers:
             a = layer.forward(a, training=True)  # z = a_prev · W + b, a = σ(z)
         output = self.network.output_layer
+        assert output.z is not None  # set by forward
         value, self.delta = self.loss.value_and_delta(output.activation, output.z, a, t)
         self.output = a
         return value
 
     def backward(self) -> None:
         """Backpropagate δ^L: every layer's ``grad_weights`` and ``grad_biases``."""
+        if self.delta is None:
+            raise RuntimeError("PlainEngine.backward needs forward_loss first")
         self.network.backward(self.delta)
 
     def gradient_sum(self) -> float:

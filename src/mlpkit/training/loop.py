@@ -208,7 +208,7 @@ class _Run:
             if where is None:
                 return self.history
             first_epoch, first_batch = where
-        if checkpointed.active:
+        if checkpointed.saver is not None:
             self.callbacks.append(checkpointed.saver.flag)
         self.engine = make_engine(engine, self.network, self.loss, self.optimizer, data.norm2)
         for callback in self.callbacks:
@@ -293,7 +293,7 @@ class _Run:
         data, tally = self.data, self.tally
         epoch_loss = tally.epoch_loss()
         val_loss = val_accuracy = math.nan
-        if data.has_validation:
+        if data.x_val is not None and data.t_val is not None:
             val_loss, val_accuracy = evaluate(self.network, self.loss, data.x_val, data.t_val)
         self.history.append(loss=epoch_loss, accuracy=tally.accuracy(), val_loss=val_loss,
                             val_accuracy=val_accuracy,
@@ -330,7 +330,7 @@ class _Run:
             checkpointed.write(self, self.end_epoch, 0, True, stop_reason)
         for callback in self.callbacks:
             callback.on_train_end(history)
-        if checkpointed.active and checkpointed.saver.flag.signal is not None:
+        if checkpointed.signal is not None:
             raise TrainingInterrupted(epoch, self.end_epoch, str(checkpointed.folder), history)
         return history
 
@@ -345,6 +345,7 @@ def evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
     for start in range(0, n, batch_size):
         a = network.forward(x[start:start + batch_size])
         tb = t[start:start + batch_size]
+        assert output.z is not None  # set by forward
         value = loss.output_value(output.activation, output.z, a, tb)
         total += value * (a.shape[0] if loss.reduction == "mean" else 1.0)
         correct_weight += accuracy_from_outputs(a, tb, output.activation.name) * a.shape[0]

@@ -68,6 +68,11 @@ class CheckpointedRun:
         return self.saver is not None
 
     @property
+    def signal(self) -> int | None:
+        """The SIGINT/SIGTERM that stopped training, if any."""
+        return None if self.saver is None else self.saver.flag.signal
+
+    @property
     def folder(self):
         return None if self.saver is None else self.saver.folder
 
