@@ -10,6 +10,7 @@ confidently wrong prediction costs what it should, consistent with δ^L = a − 
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import numpy as np
@@ -183,6 +184,14 @@ class AbsoluteError(Loss):
 
     def _gradient(self, a, t):
         return np.sign(a - t)
+
+
+@functools.cache
+def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:
+    """[eps, 1 − eps] of ``dtype``. Not used by the core, whose values are exact; kept for
+    :mod:`mlpkit.fast.online` (issue 14), which still clips its cross-entropy value."""
+    eps = float(np.finfo(dtype).eps)
+    return eps, 1.0 - eps
 
 
 def _floor(x: np.ndarray) -> np.ndarray:
