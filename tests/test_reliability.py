@@ -393,7 +393,7 @@ def test_c31_image_label_file_mismatch(data_dir, tmp_path):
     [
         ("a,b,y\n1,2\n", "2 columns, expected 3"),
         ("a,b,y\n1,x,0\n", r"column 2 \('b'\): 'x' is not a number"),
-        ("a,b,y\n1,nan,0\n", "not a finite number"),
+        ("a,b,y\n1,nan,0\n", r"line 2, column 2 \('b'\): missing value 'nan'"),
         ("a,b,y\n1,1e400,0\n", "not a finite number"),
         ("a,b,y\n", "no data rows"),
     ],
