@@ -48,19 +48,12 @@ def core_loss(loss: str, out_activation: str) -> Loss:
     return instance
 
 
-def _apply(act: Activation, z: np.ndarray) -> np.ndarray:
-    # in place where the activation allows it, as scikit-learn's ACTIVATIONS do
-    if getattr(act, "supports_out", False):
-        return act.value(z, out=z)
-    return act.value(z)
-
-
 def forward(est, X, *, keep: bool = False, dropout_rng=None):
     """Output activations (n_samples, n_outputs) of the estimator's network for X.
 
     ``keep=True`` returns ``(inputs, zs, outputs, masks)``: the input of every layer (X first),
-    every layer's weighted input z and activation a (z may be the same array as a, where the
-    activation works in place), and the dropout masks (None without dropout).
+    every layer's weighted input z and activation a, and the dropout masks (None without
+    dropout).
     """
     hidden = activation(est.activation)
     output = activation(est.out_activation_)
@@ -71,7 +64,7 @@ def forward(est, X, *, keep: bool = False, dropout_rng=None):
     for i in range(est.n_layers_ - 1):
         z = safe_sparse_dot(a, est.coefs_[i])
         z += est.intercepts_[i]
-        a = _apply(output if i == last else hidden, z)
+        a = (output if i == last else hidden).value(z)
         mask = None
         if i != last and rate > 0.0:  # inverted dropout on the hidden units while training
             keep_unit = dropout_rng.random(a.shape) >= rate
