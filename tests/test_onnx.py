@@ -15,7 +15,7 @@ from mlpkit import Dense, Dropout, Network, mlp
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "step"]
+ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "exp", "step"]
 
 
 def run_onnx(path, X: np.ndarray) -> np.ndarray:
@@ -53,6 +53,25 @@ def test_no_bias_dropout_and_float64_networks(tmp_path, rng):
     np.testing.assert_allclose(run_onnx(path, X), network.forward(X), rtol=1e-5, atol=1e-6)
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert props["class_names"] == "cat,dog"
+
+
+def test_sklearn_poisson_regressor_exports_with_exp(tmp_path, rng):
+    # MLPRegressor(loss="poisson") ends in the exp activation: ONNX's Exp gives its predictions
+    pytest.importorskip("sklearn")
+    from mlpkit.sklearn import MLPRegressor
+
+    X = rng.normal(0, 0.5, (80, 3))
+    y = rng.poisson(np.exp(X.sum(axis=1)))
+    model = MLPRegressor(hidden_layer_sizes=(6,), loss="poisson", solver="lbfgs", max_iter=500,
+                         random_state=0).fit(X, y)
+    network = model.network_
+    assert network.output_layer.activation.name == "exp"
+    path = mlpkit.export_onnx(network, tmp_path / "poisson.onnx")
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert "Exp" in ops
+    got = run_onnx(path, X)
+    assert np.all(got > 0)
+    np.testing.assert_allclose(got.ravel(), model.predict(X), rtol=1e-5, atol=1e-6)
 
 
 def test_unknown_activation_is_refused(tmp_path):

@@ -24,7 +24,8 @@ ONNX_OPSET = 17
 
 #: Activations by name and the ONNX operator that computes them.
 _OPERATORS = {"identity": None, "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
-              "leaky_relu": "LeakyRelu", "softmax": "Softmax", "step": "GreaterOrEqual"}
+              "leaky_relu": "LeakyRelu", "softmax": "Softmax", "exp": "Exp",
+              "step": "GreaterOrEqual"}
 
 
 def _onnx() -> Any:
@@ -105,8 +106,9 @@ def export_onnx(network: Network, path: str | os.PathLike[str]) -> Path:
 
     The graph computes :meth:`Network.forward` in float32: input ``"input"`` of shape
     (batch, n_inputs), output ``"output"`` of shape (batch, n_outputs). Every activation of
-    the core is supported (identity, sigmoid, tanh, ReLU, leaky ReLU, softmax, and the step
-    function as ``GreaterOrEqual`` + ``Cast``); any other activation raises ValueError. The
+    the core is supported (identity, sigmoid, tanh, ReLU, leaky ReLU, softmax, the exponential
+    of Poisson regression as ``Exp``, and the step function as ``GreaterOrEqual`` + ``Cast``);
+    any other activation raises ValueError. The
     inputs must be scaled as in training (``network.metadata["input"]``). Class names, if the
     network has them, are kept in the model's metadata properties.
 
