@@ -533,8 +533,8 @@ def _build_optimizer(name: str, spec: dict, tensors: dict[str, np.ndarray]) -> O
     return optimizer
 
 
-def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
-    """Parse the bytes of a model file; every problem is a :class:`ModelFileError`."""
+def _check_prefix(name: str, data: bytes) -> int:
+    """Check the magic bytes and the size of the prefix; return the header's length."""
     size = len(data)
     if size == 0:
         raise _fail(name, "empty file (0 bytes); not an mlpkit model file")
@@ -570,8 +570,12 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
             f"truncated: header says {header_len:,} bytes of header, file has "
             f"{max(available, 0):,} after the prefix",
         )
-    header = _parse_header(name, data[_PREFIX.size : _PREFIX.size + header_len])
-    version = _check_version(name, header)
+    return int(header_len)
+
+
+def _check_body(name: str, data: bytes, header: dict, header_len: int) -> int:
+    """Check the tensor data's length and the checksum; return where the data ends."""
+    size = len(data)
     data_bytes = _get(name, header, "data_bytes", int, "header")
     body_end = _PREFIX.size + header_len + data_bytes
     if data_bytes < 0:
@@ -589,19 +593,20 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
     view = memoryview(data)
     if hashlib.sha256(view[:body_end]).digest() != bytes(view[body_end:]):
         raise _fail(name, "checksum mismatch: the file is damaged")
-    tensors = _tensors(name, header, view[_PREFIX.size + header_len : body_end])
-    network = _build_network(name, _get(name, header, "network", dict, "header"), tensors)
-    metadata = _get(name, header, "metadata", dict, "header")
-    optimizer = None
-    if header.get("optimizer") is not None:
-        optimizer = _build_optimizer(name, _get(name, header, "optimizer", dict, "header"), tensors)
-    history = None
-    if header.get("history") is not None:
-        record = _get(name, header, "history", dict, "header")
-        try:
-            history = History.from_dict(record)
-        except (TypeError, ValueError) as error:
-            raise _fail(name, f"history is invalid: {error}") from None
+    return body_end
+
+
+def _read_history(name: str, header: dict) -> History | None:
+    if header.get("history") is None:
+        return None
+    record = _get(name, header, "history", dict, "header")
+    try:
+        return History.from_dict(record)
+    except (TypeError, ValueError) as error:
+        raise _fail(name, f"history is invalid: {error}") from None
+
+
+def _check_class_names(name: str, metadata: dict, network: Network) -> None:
     for key in ("class_names", "classes"):
         classes = metadata.get(key)
         if (
@@ -614,6 +619,22 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
                 f"metadata.{key} lists {len(classes)} classes but the network "
                 f"has {network.n_outputs} outputs",
             )
+
+
+def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
+    """Parse the bytes of a model file; every problem is a :class:`ModelFileError`."""
+    header_len = _check_prefix(name, data)
+    header = _parse_header(name, data[_PREFIX.size : _PREFIX.size + header_len])
+    version = _check_version(name, header)
+    body_end = _check_body(name, data, header, header_len)
+    tensors = _tensors(name, header, memoryview(data)[_PREFIX.size + header_len : body_end])
+    network = _build_network(name, _get(name, header, "network", dict, "header"), tensors)
+    metadata = _get(name, header, "metadata", dict, "header")
+    optimizer = None
+    if header.get("optimizer") is not None:
+        optimizer = _build_optimizer(name, _get(name, header, "optimizer", dict, "header"), tensors)
+    history = _read_history(name, header)
+    _check_class_names(name, metadata, network)
     network.metadata = dict(metadata)
     if history is not None:
         network.metadata.setdefault("history", history.as_dict())
