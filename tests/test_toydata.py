@@ -103,11 +103,20 @@ def test_registry_and_make_toy_dataset():
 
 
 def test_generator_argument_errors():
-    with pytest.raises(ValueError, match="n_samples must be at least 2"):
+    # the shared checks of mlpkit.validation: name, what was expected, what was given
+    with pytest.raises(ValueError, match=r"n_samples must be an int >= 2, got 1"):
         circle(1)
-    with pytest.raises(TypeError, match="n_samples must be an int"):
+    with pytest.raises(TypeError, match=r"n_samples must be an int >= 2, got float 10\.0"):
         spiral(10.0)
-    with pytest.raises(ValueError, match="noise must be"):
+    with pytest.raises(ValueError, match=r"noise must be a finite number in \[0\.0, inf\], got -1"):
         gaussians(10, noise=-1)
-    with pytest.raises(TypeError, match="seed must be"):
+    with pytest.raises(ValueError, match="noise must be a finite number"):
+        circle(10, noise=float("inf"))
+    with pytest.raises(TypeError, match="noise must be a number, got str"):
+        circle(10, noise="0.1")
+    with pytest.raises(TypeError, match=r"seed must be an int, a numpy\.random\.Generator or None"):
         xor_quadrants(10, seed="abc")
+    with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
+        logic_gate("and", 0)
+    generator = np.random.default_rng(3)  # a Generator is used as it is
+    assert circle(10, seed=generator)[0].shape == (10, 2)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ..validation import as_generator, check_number, check_positive_int
 
 __all__ = [
     "TOY_DATASETS",
@@ -31,20 +32,9 @@ __all__ = [
 Seed = int | np.random.Generator | None
 
 
-def _rng(seed: Seed) -> np.random.Generator:
-    ok = seed is None or isinstance(seed, int | np.integer | np.random.Generator)
-    if isinstance(seed, bool) or not ok:
-        raise TypeError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(seed)
-
-
 def _check(n_samples: int, noise: float, minimum: int = 2) -> None:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-        raise TypeError(f"n_samples must be an int, got {type(n_samples).__name__}")
-    if n_samples < minimum:
-        raise ValueError(f"n_samples must be at least {minimum}, got {n_samples}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    check_positive_int("n_samples", n_samples, minimum=minimum)
+    check_number("noise", noise, low=0.0)
 
 
 def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
@@ -78,7 +68,7 @@ def logic_gate(
     if name not in _GATES:
         raise ValueError(f"name must be one of {sorted(_GATES)}, got {name!r}")
     _check(4 if n_samples is None else n_samples, noise, minimum=1)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     idx = np.arange(4) if n_samples is None else rng.permutation(np.arange(n_samples) % 4)
     X = _TRUTH_INPUTS[idx]
     if noise:
@@ -107,7 +97,7 @@ def circle(
     int64 ``y`` (n,), half of each class without noise.
     """
     _check(n_samples, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n_in = n_samples // 2
     radius = np.concatenate([rng.uniform(0, 0.5, n_in), rng.uniform(0.7, 1.0, n_samples - n_in)])
     angle = rng.uniform(0, 2 * np.pi, n_samples)
@@ -127,7 +117,7 @@ def xor_quadrants(
     and the label follows the shifted point. Balanced classes without noise.
     """
     _check(n_samples, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n_pos = n_samples // 2
     X = rng.uniform(0.06, 1.06, (n_samples, 2)) * rng.choice([-1.0, 1.0], (n_samples, 1))
     X[n_pos:, 1] *= -1  # first half same signs (x*y > 0), second half opposite signs
@@ -144,7 +134,7 @@ def gaussians(
     the Playground (variance 0.5 to 4 before scaling). Half of the samples in each class.
     """
     _check(n_samples, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n_pos = n_samples // 2
     std = math.sqrt(0.5 + 3.5 * noise) / 5
     centre = np.where(np.arange(n_samples) < n_pos, 0.4, -0.4)[:, None]
@@ -167,7 +157,7 @@ def spiral(
     99.5% or more on 400 points.
     """
     _check(n_samples, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     parts = []
     for n, delta in ((n_samples // 2, 0.0), (n_samples - n_samples // 2, np.pi)):
         frac = np.arange(n) / n
@@ -231,7 +221,7 @@ def parabola_vs_random(
         )
     x_low, x_high = _range("x_range", x_range)
     y_low, y_high = _range("y_range", y_range)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n_par = n_samples // 2
     n_rand = n_samples - n_par
     random = np.column_stack(
