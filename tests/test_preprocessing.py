@@ -37,9 +37,12 @@ def test_one_hot_lecture_targets_and_options():
         ([[0, 1]], {}, ValueError, "1-D"),
         (["a", "b"], {}, TypeError, "integer class labels"),
         ([], {}, ValueError, "n_classes must be given"),
-        ([0], {"n_classes": 0}, ValueError, "n_classes must be at least 1"),
-        ([0], {"n_classes": 2.0}, TypeError, "n_classes must be an int"),
+        ([0], {"n_classes": 0}, ValueError, "n_classes must be a positive int, got 0"),
+        ([0], {"n_classes": 2.0}, TypeError, "n_classes must be a positive int, got float 2.0"),
+        ([0], {"n_classes": True}, TypeError, "n_classes must be a positive int, got bool"),
         ([0], {"low": float("nan")}, ValueError, "low must be a finite number"),
+        ([0], {"high": float("inf")}, ValueError, "high must be a finite number"),
+        ([0], {"high": "1"}, TypeError, "high must be a number, got str '1'"),
     ],
 )
 def test_one_hot_errors(y, kwargs, error, message):
@@ -152,3 +155,16 @@ def test_standardize_helper_uses_training_statistics_only():
     assert standardize(X_train).tolist() == [[-1.0], [1.0]]
     Z_train, Z_test = standardize(X_train, X_test)
     assert Z_train.tolist() == [[-1.0], [1.0]] and Z_test.tolist() == [[3.0]]
+
+
+def test_split_seed_follows_the_shared_rule():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    with pytest.raises(TypeError, match=r"seed must be an int, a numpy\.random\.Generator or None"):
+        train_test_split(X, y, 0.3, seed=1.5)
+    # a Generator is used as it is: two splits drawn in turn from one generator differ, and
+    # equal those drawn from a fresh generator with the same seed in the same order
+    generator = np.random.default_rng(5)
+    first, second = (train_test_split(X, y, 0.3, seed=generator)[3] for _ in range(2))
+    fresh = np.random.default_rng(5)
+    assert np.array_equal(first, train_test_split(X, y, 0.3, seed=fresh)[3])
+    assert np.array_equal(second, train_test_split(X, y, 0.3, seed=fresh)[3])

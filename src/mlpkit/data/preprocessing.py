@@ -11,6 +11,8 @@ from typing import Any, overload
 
 import numpy as np
 
+from ..validation import as_generator, check_number, check_positive_int
+
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
 
 
@@ -66,18 +68,15 @@ def one_hot(
         if not len(labels):
             raise ValueError("n_classes must be given when y is empty")
         n_classes = int(labels.max()) + 1
-    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise TypeError(f"n_classes must be an int, got {type(n_classes).__name__}")
-    elif n_classes < 1:
-        raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+    else:
+        n_classes = check_positive_int("n_classes", n_classes)
     if len(labels) and labels.max() >= n_classes:
         i = int(np.argmax(labels))
         raise ValueError(
             f"y must hold labels < n_classes={n_classes}, got {labels[i]} at index {i}"
         )
-    for arg, value in (("low", low), ("high", high)):
-        if not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ValueError(f"{arg} must be a finite number, got {value!r}")
+    check_number("low", low)
+    check_number("high", high)
     out = np.full((len(labels), int(n_classes)), low, dtype=dtype)
     out[np.arange(len(labels)), labels] = high
     return out
@@ -130,7 +129,7 @@ def train_test_split(
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"test_size must be in (0, 1) as a fraction, got {test_size}")
         n_test = min(max(round(test_size * n), 1), n - 1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     if not stratify:
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
