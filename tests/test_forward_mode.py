@@ -87,5 +87,7 @@ def test_counter_and_validation():
     network = mlp([2, 1], seed=0)
     with pytest.raises(ValueError, match="same number of samples"):
         forward_mode_gradients(network, np.ones((2, 2)), np.ones((3, 1)))
-    with pytest.raises(ValueError, match="n_samples must be a positive int"):
+    with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
         operation_counts([2, 1], n_samples=0)
+    with pytest.raises(TypeError, match=r"n_samples must be a positive int, got float 2\.0"):
+        operation_counts([2, 1], n_samples=2.0)

@@ -63,10 +63,12 @@ def test_separable_random_data_converges():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"learning_rate": 0}, ValueError, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": "1"}, TypeError, "learning_rate must be a number"),
-        ({"max_epochs": 0}, ValueError, "max_epochs must be >= 1"),
-        ({"max_epochs": 2.5}, TypeError, "max_epochs must be an int"),
+        ({"learning_rate": 0}, ValueError,
+         r"learning_rate must be a finite number in \(0\.0, inf\], got 0\.0"),
+        ({"learning_rate": float("inf")}, ValueError, "learning_rate must be a finite number"),
+        ({"learning_rate": "1"}, TypeError, "learning_rate must be a number, got str '1'"),
+        ({"max_epochs": 0}, ValueError, "max_epochs must be a positive int, got 0"),
+        ({"max_epochs": 2.5}, TypeError, r"max_epochs must be a positive int, got float 2\.5"),
     ],
 )
 def test_constructor_validation(kwargs, error, match):

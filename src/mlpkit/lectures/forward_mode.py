@@ -16,6 +16,7 @@ import numpy as np
 from ..layers import Dense
 from ..losses import Loss, get_loss
 from ..network import Network
+from ..validation import as_generator, check_positive_int
 
 __all__ = ["OperationCounter", "backprop_gradients", "forward_mode_gradients", "operation_counts"]
 
@@ -210,10 +211,9 @@ def operation_counts(
     """
     from ..network import mlp
 
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    n_samples = check_positive_int("n_samples", n_samples)
     network = mlp(sizes, activation=activation, seed=seed, dtype=np.float64)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     X = rng.random((n_samples, network.n_inputs))
     T = rng.random((n_samples, network.n_outputs))
     backward, forward = OperationCounter(), OperationCounter()

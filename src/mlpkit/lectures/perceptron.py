@@ -13,6 +13,7 @@ import numpy as np
 
 from ..layers import Dense
 from ..network import Network
+from ..validation import check_number, check_positive_int
 
 __all__ = ["NotLinearlySeparableWarning", "Perceptron", "logic_gate_network"]
 
@@ -64,16 +65,8 @@ class Perceptron:
     """
 
     def __init__(self, learning_rate: float = 1.0, max_epochs: int = 100, warn: bool = True):
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
-            raise TypeError(f"learning_rate must be a number, got {learning_rate!r}")
-        if not (np.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-        if isinstance(max_epochs, bool) or not isinstance(max_epochs, int | np.integer):
-            raise TypeError(f"max_epochs must be an int, got {max_epochs!r}")
-        if max_epochs < 1:
-            raise ValueError(f"max_epochs must be >= 1, got {max_epochs!r}")
-        self.learning_rate = float(learning_rate)
-        self.max_epochs = int(max_epochs)
+        self.learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True)
+        self.max_epochs = check_positive_int("max_epochs", max_epochs)
         self.warn = bool(warn)
 
     @staticmethod
