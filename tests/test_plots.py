@@ -122,8 +122,10 @@ def test_weights_plot_limits_the_tiles_and_validates():
         plots.plot_weights(weights, (3, 3))
     with pytest.raises(ValueError, match="weights must be 2-D"):
         plots.plot_weights(np.ones(4), (2, 2))
-    with pytest.raises(ValueError, match="max_tiles must be a positive int"):
+    with pytest.raises(ValueError, match="max_tiles must be a positive int, got 0"):
         plots.plot_weights(weights, (2, 2), max_tiles=0)
+    with pytest.raises(TypeError, match=r"max_tiles must be a positive int, got float 3\.0"):
+        plots.plot_weights(weights, (2, 2), max_tiles=3.0)
 
 
 def test_decision_regions_for_two_classes_show_confidence_and_points(tmp_path):
@@ -159,6 +161,11 @@ def test_decision_regions_validate_their_input():
         plots.plot_decision_regions(mlpkit.mlp([2, 2]), np.zeros((2, 2)), [0, 1, 1])
     with pytest.raises(TypeError, match=r"network must be a mlpkit\.Network"):
         plots.plot_decision_regions("net", np.zeros((2, 2)), [0, 1])
+    with pytest.raises(ValueError, match="resolution must be an int >= 2, got 1"):
+        plots.plot_decision_regions(mlpkit.mlp([2, 2]), np.zeros((2, 2)), [0, 1], resolution=1)
+    with pytest.raises(TypeError, match=r"resolution must be an int >= 2, got float 50\.0"):
+        plots.plot_decision_regions(mlpkit.mlp([2, 2]), np.zeros((2, 2)), [0, 1],
+                                    resolution=50.0)
 
 
 def test_confusion_matrix_plot_writes_counts_in_cells(tmp_path):

@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .io.atomic import atomic_write
 from .layers import Dense
 from .network import Network
+from .validation import check_positive_int
 
 __all__ = [
     "plot_confusion_matrix",
@@ -169,8 +170,7 @@ def plot_weights(
             f"image_shape {height}x{width} = {height * width} pixels does not match the "
             f"{w.shape[0]} inputs of the weights"
         )
-    if isinstance(max_tiles, bool) or not isinstance(max_tiles, int) or max_tiles < 1:
-        raise ValueError(f"max_tiles must be a positive int, got {max_tiles!r}")
+    max_tiles = check_positive_int("max_tiles", max_tiles)
     n = min(w.shape[1], max_tiles)
     cols = max(1, min(n, math.ceil(math.sqrt(n * height / width))))
     rows = math.ceil(n / cols)
@@ -243,8 +243,7 @@ def plot_decision_regions(
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X and y must have the same number of samples, got {X.shape[0]} "
                          f"and {y.shape[0]}")  # fmt: skip
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    resolution = check_positive_int("resolution", resolution, minimum=2)
     low, high = X.min(axis=0), X.max(axis=0)
     margin = np.maximum((high - low) * 0.08, 1e-3)
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)

@@ -80,11 +80,10 @@ def check_model_size(
 
 
 # -- argument checks and the seed rule, one place for the whole package ---------------------
-# Used by layers, network, optimizers and training. Still written locally (owned by other
-# branches, to move here): data/toydata.py (_rng, _check), data/preprocessing.py (one_hot's
-# n_classes, the split's default_rng), lectures/forward_mode.py (n_samples, default_rng),
-# lectures/perceptron.py (max_epochs), plots.py (max_tiles, resolution), sklearn/_base.py
-# (its default_rng), cli/main.py (argparse's positive integers).
+# Used by layers, network, optimizers, training, data.toydata, data.preprocessing,
+# lectures.forward_mode, lectures.perceptron and plots. Still written locally: sklearn/_base.py
+# (scikit-learn's own check_random_state and parameter constraints, kept for drop-in
+# behaviour) and cli/main.py (argparse's positive integers).
 
 
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
