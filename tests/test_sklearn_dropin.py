@@ -248,3 +248,22 @@ def test_poisson_loss_is_half_the_poisson_deviance_with_exp_delta():
     np.testing.assert_allclose(loss.output_delta(exp, np.log(a), a, t), (a - t) / 2)
     # the general path (∂E/∂a ⊙ σ') agrees with the canonical shortcut
     np.testing.assert_allclose(loss.gradient(a, t) * exp.derivative(np.log(a), a), (a - t) / 2)
+
+
+@pytest.mark.parametrize("out_activation", ["softmax", "logistic"])
+def test_saturated_class_weighted_log_loss_is_finite_as_scikit_learns(out_activation):
+    # outputs saturated at exactly 0 and 1, confidently wrong on some rows, with class
+    # weights as sample weights: the loss is finite (clipped at eps as scikit-learn's), never +inf
+    from sklearn.neural_network._base import binary_log_loss, log_loss
+
+    from mlpkit.sklearn import _engine
+
+    n = 12
+    labels = np.arange(n) % 3
+    Y = np.eye(3)[labels]
+    P = np.eye(3)[(labels + (np.arange(n) < 4)) % 3]  # first 4 rows: all mass on a wrong class
+    weights = np.array([0.5, 2.0, 7.0])[labels]
+    ours = _engine.loss_value("log_loss", out_activation, Y, P, weights)
+    reference = (log_loss if out_activation == "softmax" else binary_log_loss)(Y, P, weights)
+    assert np.isfinite(ours) and ours > 1.0
+    np.testing.assert_allclose(ours, reference, rtol=1e-12)
