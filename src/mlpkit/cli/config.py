@@ -39,6 +39,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise FileNotFoundError(f"config file {os.fspath(path)!r} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {os.fspath(path)!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # found by fuzz/fuzz_config.py: TOML must be UTF-8
+        raise ValueError(f"config file {os.fspath(path)!r} is not UTF-8 text: {exc}") from None
     if isinstance(data.get("train"), dict):
         data = data["train"]
     options = {}

@@ -106,6 +106,14 @@ def _read_idx(
                     f"its header declares shape {shape}, {n_bytes} bytes of data, more than "
                     f"max_bytes={max_bytes}"
                 )
+            # NumPy refuses any shape whose non-zero sizes multiply past its index range, even
+            # when another size is 0 (an empty array): refuse it here, naming the header.
+            extent = int(np.prod([d for d in shape if d], dtype=object)) * dtype.itemsize
+            if extent > np.iinfo(np.intp).max:
+                raise fail(
+                    f"its header declares shape {shape}, whose non-zero sizes multiply to "
+                    f"{extent} bytes, more than NumPy can index ({np.iinfo(np.intp).max})"
+                )
             if not compressed:
                 size = os.fstat(f.fileno()).st_size
                 expected = 4 + 4 * ndim + n_bytes

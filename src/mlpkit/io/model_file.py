@@ -633,6 +633,7 @@ def decode(data: bytes, name: str = "<bytes>") -> ModelFile:
     optimizer = None
     if header.get("optimizer") is not None:
         optimizer = _build_optimizer(name, _get(name, header, "optimizer", dict, "header"), tensors)
+        _check_optimizer_fits(name, optimizer, network)
     history = _read_history(name, header)
     _check_class_names(name, metadata, network)
     network.metadata = dict(metadata)
@@ -684,3 +685,30 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     Network
     """
     return read_model_file(path, max_bytes=max_bytes).network
+
+
+def _check_optimizer_fits(name: str, optimizer: Optimizer, network: Network) -> None:
+    """Refuse optimiser state arrays that do not match the network's parameters one for one.
+
+    Found by fuzz/fuzz_checkpoint.py: a file with three Adam moments for four parameters
+    loaded, and the first training step with that optimiser failed with an IndexError.
+    """
+    shapes = [p.shape for p, _ in network.parameters()]
+    state = optimizer.state_dict()
+    buffers = {k: v for k, v in state.items()
+               if k != "config" and (v is None or isinstance(v, list))}
+    if len({v is None for v in buffers.values()}) > 1:
+        raise _fail(name, f"optimizer state has some buffers but not all: {sorted(buffers)}")
+    count = state.get("step_count", 0)
+    if not (isinstance(count, int) and 0 <= count < 2**53):
+        raise _fail(name, f"optimizer step_count must be an integer >= 0, got {count!r}")
+    for key, value in buffers.items():
+        if value is None:
+            continue
+        found = [np.shape(v) for v in value]
+        if found != shapes:
+            raise _fail(
+                name,
+                f"optimizer.{key} holds arrays of shapes {found[:8]} but the network's "
+                f"parameters have shapes {shapes[:8]}",
+            )

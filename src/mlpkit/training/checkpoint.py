@@ -198,6 +198,11 @@ class CheckpointFolder:
             raise CheckpointError(
                 f"cannot resume: {self.path} is a model file, not a training checkpoint"
             )
+        problems = state_problems(model, state)
+        if problems:
+            raise CheckpointError(
+                f"cannot resume: {self.path} holds a damaged training state ({'; '.join(problems)})"
+            )
         return model, state
 
     def due(self) -> bool:
@@ -241,7 +246,7 @@ def rng_state(rng: np.random.Generator) -> dict:
 def set_rng_state(rng: np.random.Generator, state: dict, folder: Path) -> None:
     try:
         rng.bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise CheckpointError(
             f"cannot resume from {str(folder)!r}: the random generator state "
             f"does not fit this generator ({error})"
@@ -296,3 +301,151 @@ def config_fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *
                  "sha256": data_fingerprint(x, t)},
         "validation_data": None if val is None else data_fingerprint(*val),
     }
+
+
+# -- checking a checkpoint's training state before anything is restored -------------------------
+# Found by fuzz/fuzz_checkpoint.py: a checkpoint whose JSON state had a field missing or of the
+# wrong type (a history that is a number, a batch index past the epoch, too few best weights)
+# resumed into a KeyError, TypeError or OverflowError deep in the loop, or failed only after
+# training. Every field the loop reads is checked here, so such a file is a CheckpointError.
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_float_field(value: Any) -> bool:
+    """A float as :func:`encode_float` writes it: a number, None or "inf"/"-inf"/"nan"."""
+    return value is None or _is_number(value) or value in ("inf", "-inf", "nan")
+
+
+def _non_negative(value: Any) -> bool:
+    return _is_int(value) and value >= 0
+
+
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "fingerprint": (lambda v: isinstance(v, dict), "a table"),
+    "complete": (lambda v: isinstance(v, bool), "true or false"),
+    "stop_reason": (lambda v: isinstance(v, str), "a string"),
+    "epoch": (_non_negative, "an integer >= 0"),
+    "batch": (_non_negative, "an integer >= 0"),
+    "initial_rng_state": (lambda v: isinstance(v, dict), "a generator state"),
+    "epoch_rng_state": (lambda v: v is None or isinstance(v, dict), "a generator state or null"),
+    "rng_state": (lambda v: isinstance(v, dict), "a generator state"),
+    "dropout_rng_states": (lambda v: isinstance(v, list), "a list of generator states"),
+    "samples_seen": (_non_negative, "an integer >= 0"),
+    "last_finite": (_is_float_field, "a number or null"),
+    "total_loss": (_is_number, "a finite number"),
+    "total_correct": (_is_number, "a finite number"),
+    "schedule": (lambda v: isinstance(v, dict), "a table"),
+    "stopper": (lambda v: v is None or isinstance(v, dict), "a table or null"),
+}
+_SCHEDULE_STATE: dict[str, Any] = {
+    "initial_learning_rate": lambda v: _is_number(v) and v >= 0,
+    "current": lambda v: _is_number(v) and v >= 0,
+    "best": lambda v: v is not None and _is_float_field(v),
+    "wait": _non_negative,
+}
+
+
+def _rng_state_ok(state: Any) -> bool:
+    try:
+        np.random.default_rng().bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return False
+    return True
+
+
+def _n_batches(fingerprint: dict) -> int | None:
+    """Batches per epoch of the recorded configuration, as the loop computes them (or None)."""
+    try:
+        n = int(fingerprint["data"]["shape"][0])
+        split, size = float(fingerprint["validation_split"]), fingerprint["batch_size"]
+        if fingerprint["validation_data"] is None and split > 0.0:
+            n -= round(n * split)
+        size = n if size is None else min(int(size), n)
+        return math.ceil(n / size)
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError):
+        return None  # not a real fingerprint: the comparison with this call refuses it
+
+
+def _network_problems(model: io.ModelFile, state: dict) -> list[str]:
+    import json
+
+    from ..layers import Dropout
+
+    network, fingerprint, problems = model.network, state["fingerprint"], []
+    recorded = {"sizes": network.sizes, "dtype": str(network.dtype),
+                "layers": [layer.get_config() for layer in network.layers]}
+    if json.loads(json.dumps(recorded)) != fingerprint.get("network"):
+        problems.append("the saved network differs from the one in the fingerprint")
+    optimizer = model.optimizer
+    if optimizer is None or {"name": optimizer.name, **optimizer.get_config()} != json.loads(
+            json.dumps(fingerprint.get("optimizer"))):
+        problems.append("the saved optimiser state is missing or differs from the fingerprint")
+    n_dropouts = sum(isinstance(layer, Dropout) for layer in network.layers)
+    if len(state["dropout_rng_states"]) != n_dropouts:
+        problems.append(f"dropout_rng_states: {len(state['dropout_rng_states'])} states for "
+                        f"{n_dropouts} dropout layers")
+    shapes = [p.shape for p, _ in network.parameters()]
+    best = sorted(k for k in model.extra_tensors if k.startswith("best."))
+    expected = [f"best.{i}" for i in range(len(shapes))]
+    if best and (sorted(best) != sorted(expected)
+                 or [model.extra_tensors[k].shape for k in expected] != shapes):
+        problems.append(f"best weights: tensors {best} do not match the parameters {shapes}")
+    return problems
+
+
+def _progress_problems(model: io.ModelFile, state: dict) -> list[str]:
+    fingerprint, problems = state["fingerprint"], []
+    epochs, n_batches = fingerprint.get("epochs"), _n_batches(fingerprint)
+    if _is_int(epochs) and state["epoch"] > epochs:
+        problems.append(f"epoch: {state['epoch']} is past the run's {epochs} epochs")
+    if n_batches is not None and state["batch"] >= max(n_batches, 1):
+        problems.append(f"batch: {state['batch']} is past the epoch's {n_batches} batches")
+    if state["batch"] > 0 and state["epoch_rng_state"] is None:
+        problems.append("epoch_rng_state: missing for a checkpoint inside an epoch")
+    rows = 0 if model.history is None else model.history.epochs
+    if rows > state["epoch"] or (not state["complete"] and rows != state["epoch"]):
+        problems.append(f"history: {rows} epochs recorded for epoch {state['epoch']}")
+    states = [state["initial_rng_state"], state["rng_state"], *state["dropout_rng_states"]]
+    if state["epoch_rng_state"] is not None:
+        states.append(state["epoch_rng_state"])
+    if not all(_rng_state_ok(s) for s in states):
+        problems.append("a random generator state does not fit NumPy's default generator")
+    return problems
+
+
+def _schedule_problems(state: dict) -> list[str]:
+    config = state["fingerprint"].get("schedule")
+    config = config if isinstance(config, dict) else {}
+    problems = []
+    for key, value in state["schedule"].items():
+        if key in config and key != "name" and value != config[key]:
+            problems.append(f"schedule.{key}: {value!r} differs from the fingerprint")
+        elif key not in config and not (key in _SCHEDULE_STATE and _SCHEDULE_STATE[key](value)):
+            problems.append(f"schedule.{key}: unexpected field or value {value!r:.40}")
+    stopper, early = state["stopper"], state["fingerprint"].get("early_stopping")
+    if (stopper is None) != (early is None):
+        problems.append("stopper: early-stopping state does not match the fingerprint")
+    elif stopper is not None and not (
+            _SCHEDULE_STATE["best"](stopper.get("best")) and _non_negative(stopper.get("wait"))
+            and (stopper.get("best_epoch") is None or _non_negative(stopper.get("best_epoch")))):
+        problems.append(f"stopper: expected best, best_epoch and wait, got {stopper!r:.80}")
+    return problems
+
+
+def state_problems(model: io.ModelFile, state: dict) -> list[str]:
+    """What is wrong with a checkpoint's training state (empty if it can be resumed)."""
+    problems = [f"{key}: expected {what}, got {state.get(key, '<absent>')!r:.40}"
+                for key, (ok, what) in _FIELDS.items() if not ok(state.get(key, _ABSENT))]
+    if problems:
+        return problems
+    return (_network_problems(model, state) + _progress_problems(model, state)
+            + _schedule_problems(state))
+
+
+_ABSENT = object()

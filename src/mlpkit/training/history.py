@@ -56,13 +56,25 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
-        def restore(value):
-            if isinstance(value, list):
+        """The inverse of :meth:`as_dict`; ``ValueError`` names a field of the wrong type."""
+        def restore(key, value):
+            if key == "stop_reason" and isinstance(value, str):
+                return value
+            if key == "best_epoch" and (value is None or _is_int(value)):
+                return value
+            if key not in ("stop_reason", "best_epoch") and isinstance(value, list) and all(
+                    v is None or _is_number(v) for v in value):
                 return [math.nan if v is None else float(v) for v in value]
-            return value
+            raise ValueError(f"history field {key!r} has the wrong type: {value!r:.60}")
 
-        known = {k: restore(v) for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        if not isinstance(data, dict):
+            raise ValueError(f"history must be a mapping, got {type(data).__name__}")
+        known = {k: restore(k, v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        history = cls(**known)
+        lengths = {len(v) for v in vars(history).values() if isinstance(v, list)}
+        if len(lengths) > 1:  # found by fuzz/fuzz_model.py: rows of unequal length
+            raise ValueError(f"history lists have different lengths {sorted(lengths)}")
+        return history
 
     def __repr__(self) -> str:
         return _display.history_repr(self)
@@ -91,3 +103,11 @@ class History:
         from ..plots import plot_history
 
         return plot_history(self, path)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
