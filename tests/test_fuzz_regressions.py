@@ -151,11 +151,13 @@ def run(folder: Path, resume: bool, callbacks=()) -> tuple[mlpkit.Network, mlpki
          "random generator state"),
         (lambda h: h["metadata"]["checkpoint"]["schedule"].update(current=None), "schedule."),
         (lambda h: h["metadata"]["checkpoint"]["stopper"].update(best=None), "stopper"),
+        (lambda h: h["metadata"]["checkpoint"]["stopper"].pop("best_epoch"), "stopper"),
         (lambda h: h["metadata"]["checkpoint"].update(dropout_rng_states=[{}]),
          "dropout_rng_states"),
     ],
     ids=["best-weights-incomplete", "history-type", "batch-past-epoch", "field-missing",
-         "rng-state-overflow", "schedule-rate-null", "stopper-best-null", "dropout-states"],
+         "rng-state-overflow", "schedule-rate-null", "stopper-best-null",
+         "stopper-best-epoch-missing", "dropout-states"],
 )
 def test_damaged_checkpoint_state_is_refused_before_training(tmp_path: Path, change,
                                                              match) -> None:
@@ -176,3 +178,29 @@ def test_undamaged_checkpoint_still_resumes_to_the_uninterrupted_result(tmp_path
     straight, _ = run(tmp_path / "b", False)
     for a, b in zip(resumed.get_weights(), straight.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_config_file_with_an_integer_of_5000_digits_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "run.toml"
+    path.write_text("epochs = " + "1" * 5000 + "\n")
+    with pytest.raises(ValueError, match=r"run\.toml.*4300 digits"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"P2\n2 2\n255\n0 1 2 2" + b"5" * 60 + b"\n", "PGM pixel value 2555"),
+        (b"P2\n" + b"1" * 5000 + b" 2\n255\n0\n", "bad PGM header"),
+    ],
+    ids=["pixel-past-int64", "header-5000-digits"],
+)
+def test_pgm_with_huge_numbers_is_refused_naming_the_file(tmp_path: Path, data, match) -> None:
+    """An OverflowError from np.array, and int()'s digit limit without the file name."""
+    from mlpkit.data.images import read_image
+
+    path = tmp_path / "x.pgm"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=match) as error:
+        read_image(path)
+    assert str(path) in str(error.value)

@@ -41,6 +41,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"config file {os.fspath(path)!r} is not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:  # found by fuzz/fuzz_config.py: TOML must be UTF-8
         raise ValueError(f"config file {os.fspath(path)!r} is not UTF-8 text: {exc}") from None
+    except ValueError as exc:  # found by fuzz/fuzz_config.py: an integer of 5,000 digits
+        raise ValueError(f"config file {os.fspath(path)!r}: {exc}") from None
     if isinstance(data.get("train"), dict):
         data = data["train"]
     options = {}

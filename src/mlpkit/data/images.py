@@ -34,7 +34,8 @@ def _read_pgm(data: bytes, name: str) -> np.ndarray:
         start = pos
         while pos < len(data) and not data[pos : pos + 1].isspace() and data[pos] != ord("#"):
             pos += 1
-        if start == pos or not data[start:pos].isdigit():
+        # found by fuzz/fuzz_image.py: int() of thousands of digits raises without the file name
+        if start == pos or not data[start:pos].isdigit() or pos - start > 12:
             raise ValueError(f"{name!r}: bad PGM header (width, height, maxval expected)")
         tokens.append(int(data[start:pos]))
     width, height, maxval = tokens
@@ -47,6 +48,10 @@ def _read_pgm(data: bytes, name: str) -> np.ndarray:
                 f"{name!r}: PGM declares {width}x{height} pixels, found {len(body)} values "
                 "(or a non-integer)"
             )
+        # found by fuzz/fuzz_image.py: a value past int64 raised OverflowError in np.array
+        big = next((t for t in body if len(t.lstrip(b"0")) > 5), None)  # maxval <= 65535
+        if big is not None:
+            raise ValueError(f"{name!r}: PGM pixel value {big[:20].decode()} above maxval {maxval}")
         pixels = np.array([int(t) for t in body], dtype=np.int64)
     else:
         if pos >= len(data):

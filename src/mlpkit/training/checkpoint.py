@@ -433,7 +433,8 @@ def _schedule_problems(state: dict) -> list[str]:
         problems.append("stopper: early-stopping state does not match the fingerprint")
     elif stopper is not None and not (
             _SCHEDULE_STATE["best"](stopper.get("best")) and _non_negative(stopper.get("wait"))
-            and (stopper.get("best_epoch") is None or _non_negative(stopper.get("best_epoch")))):
+            and "best_epoch" in stopper
+            and (stopper["best_epoch"] is None or _non_negative(stopper["best_epoch"]))):
         problems.append(f"stopper: expected best, best_epoch and wait, got {stopper!r:.80}")
     return problems
 
