@@ -6,7 +6,8 @@ Every target module ``fuzz/fuzz_<name>.py`` defines
   error); any other exception, a hang past ``-timeout`` or memory past ``-rss_limit_mb`` is a
   finding;
 - ``INSTRUMENT``: the modules whose code is the reader under test (only these are instrumented);
-- ``test_one_input(data: bytes) -> None``: one input, checked against the contract.
+- ``test_one_input(data: bytes) -> None``: one input, checked against the contract;
+- optionally ``prepare()``: one-off set-up run before fuzzing (outside ``-timeout``).
 
 The modules import without atheris, so ``tests/test_fuzz.py`` replays every corpus under plain
 pytest. Run one target with atheris (``pip install "mlpkit[fuzz]"``)::
@@ -114,6 +115,8 @@ def main(module: ModuleType) -> None:
         folders = [work]
     defaults = [f for f in DEFAULT_FLAGS if not any(a.startswith(f.split("=")[0] + "=")
                                                     for a in flags)]
+    if hasattr(module, "prepare"):  # one-off set-up (base files, JIT) outside the timeout
+        module.prepare()
     count = instrument(module.INSTRUMENT)
     print(f"INFO: {name}: instrumented {count} functions of {', '.join(module.INSTRUMENT)}",
           file=sys.stderr)
