@@ -121,7 +121,9 @@ def main(module: ModuleType) -> None:
     print(f"INFO: {name}: instrumented {count} functions of {', '.join(module.INSTRUMENT)}",
           file=sys.stderr)
     prefix = next((a.split("=", 1)[1] for a in flags if a.startswith("-artifact_prefix=")), "")
-    atheris.Setup([argv[0], *defaults, *flags, *folders], _keeping_findings(module, prefix))
+    # libFuzzer runs argv[0] through sh for -merge, -fork and minimising: name the interpreter
+    program = f"{sys.executable} {os.path.abspath(argv[0])}"
+    atheris.Setup([program, *defaults, *flags, *folders], _keeping_findings(module, prefix))
     atheris.Fuzz()
 
 
