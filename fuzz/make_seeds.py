@@ -35,6 +35,12 @@ REGRESSIONS: dict[str, list[tuple[str, bytes]]] = {
     ],
     "config": [
         ("regression-not-utf8", b"epochs = 3\n\xff\n"),
+        ("regression-int-5000-digits", b"epochs = " + b"1" * 5000 + b"\n"),
+    ],
+    "image": [
+        ("regression-p2-pixel-past-int64",
+         b"P2\n# comment\n2 2\n255\n0 1 2 2" + b"5" * 60 + b"\n"),
+        ("regression-p2-header-5000-digits", b"P2\n" + b"1" * 5000 + b" 2\n255\n0\n"),
     ],
 }
 
