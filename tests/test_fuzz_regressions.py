@@ -204,3 +204,18 @@ def test_pgm_with_huge_numbers_is_refused_naming_the_file(tmp_path: Path, data, 
     with pytest.raises(ValueError, match=match) as error:
         read_image(path)
     assert str(path) in str(error.value)
+
+
+def test_cli_refuses_a_hidden_layer_too_large_to_allocate_before_building_it() -> None:
+    """Found by the CLI property: ``--hidden 1000000000`` went on to allocate 16 GB."""
+    import contextlib
+    import importlib
+    import io
+
+    cli = importlib.import_module("mlpkit.cli.main")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(["train", "--dataset", "xor", "--n-samples", "20", "--quiet",
+                         "--hidden", "1000000000", "--epochs", "1"])
+    assert code == 2
+    assert "--hidden 1000000000: model would need" in err.getvalue()

@@ -24,6 +24,7 @@ from ..optimizers import SGD, Adam
 from ..schedules import Constant, ReduceOnPlateau, StepDecay
 from ..training.checkpoint import TrainingInterrupted
 from ..training.loop import EarlyStopping, TrainingDivergedError, train
+from ..validation import check_model_size
 from ._data import CLIError, Data, apply_input, load_data, load_inputs
 from ._outputs import check_file, check_folder, plot_files
 from ._report import evaluate, print_report, probabilities, training_targets, write_predictions
@@ -368,6 +369,10 @@ def _n_outputs(args: argparse.Namespace, data: Data) -> int:
 
 def _build(args: argparse.Namespace, data: Data) -> tuple[Network, Any]:
     sizes = [data.X_train.shape[1], *args.hidden, _n_outputs(args, data)]
+    try:  # found by tests/test_properties.py: --hidden 1000000000 went on to allocate 16 GB
+        check_model_size(sizes, args.dtype)
+    except ValueError as error:
+        raise CLIError(f"--hidden {' '.join(map(str, args.hidden))}: {error}") from None
     network = mlp(sizes, activation=args.activation, output_activation=args.output_activation,
                   bias=args.bias, init=args.init, seed=args.seed, dtype=args.dtype,
                   dropout=args.dropout)  # fmt: skip
