@@ -207,7 +207,8 @@ def test_pgm_with_huge_numbers_is_refused_naming_the_file(tmp_path: Path, data, 
 
 
 def test_cli_refuses_a_hidden_layer_too_large_to_allocate_before_building_it() -> None:
-    """Found by the CLI property: ``--hidden 1000000000`` went on to allocate 16 GB."""
+    """``--hidden 1000000000`` went on to allocate 16 GB (found by review; the CLI property
+    now draws it)."""
     import contextlib
     import importlib
     import io
