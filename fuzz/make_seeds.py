@@ -123,8 +123,28 @@ def checkpoint_seeds() -> dict[str, bytes]:
     return {"valid.mlpk": base, "forged": forged_input(base), **_programs()}
 
 
+def playground_seeds() -> dict[str, bytes]:
+    # up to four messages, one per line (fuzz_playground.messages)
+    return {
+        "ping": b'{"type":"ping","id":7}', "reset": b'{"type":"reset","id":"r"}',
+        "train": b'{"type":"train","epochs":3}', "sample-trace":
+            b'{"type":"sample","index":0}\n{"type":"trace","index":5}',
+        "download": b'{"type":"download","what":"model"}\n{"type":"download","what":"script"}',
+        "config-network": b'{"type":"config","config":{"hidden":[3,3],"activation":"relu",'
+                          b'"dataset":"spiral","features":["x1","x2","x1x2"]}}\n'
+                          b'{"type":"train","epochs":2}',
+        "config-live": b'{"type":"config","config":{"learning_rate":0.3,'
+                       b'"batch_mode":"minibatch","batch_size":7,"momentum":0.5}}',
+        "preset": b'{"type":"config","config":{"preset":"backprop-2-2-2"}}\n'
+                  b'{"type":"sample","index":0}',
+        "bad": b'{"type":"train","epochs":0}\n[1]\nnot json\n{"type":"x"}',
+        "binary": b"\0\x00\x01",
+    }
+
+
 SEEDS = {"idx": idx_seeds, "csv": csv_seeds, "model": model_seeds,
-         "checkpoint": checkpoint_seeds, "image": image_seeds, "config": config_seeds}
+         "checkpoint": checkpoint_seeds, "image": image_seeds, "config": config_seeds,
+         "playground": playground_seeds}
 
 
 def write(folder: Path, name: str, data: bytes) -> bool:
