@@ -1,7 +1,7 @@
 """Fuzz target for CLI configuration files: ``mlpkit train --config FILE``.
 
-The file goes through :func:`mlpkit.cli.config.load_config`, the parser's checks of every
-option value and the recipe's range checks (everything before data is loaded).
+The file goes through :func:`mlpkit.cli.config.load_config` and the parser's checks of every
+option value (everything before data is loaded; the recipe's defaults depend on the data).
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ def test_one_input(data: bytes) -> None:
     path = via_file(data, ".toml")
     try:
         args = cli._parse(["train", "--config", path])
-        cli._resolve_recipe(args)
     except (CLIError, ValueError) as error:
         if path not in str(error) and "--" not in str(error):
             raise AssertionError(f"error names neither the file nor an option: {error}") from None
         return
-    if not (isinstance(args.hidden, list) and all(isinstance(h, int) for h in args.hidden)):
+    if args.hidden is not None and not all(isinstance(h, int) for h in args.hidden):
         raise AssertionError(f"hidden = {args.hidden!r}")
 
 

@@ -37,6 +37,10 @@ REGRESSIONS: dict[str, list[tuple[str, bytes]]] = {
         ("regression-not-utf8", b"epochs = 3\n\xff\n"),
         ("regression-int-5000-digits", b"epochs = " + b"1" * 5000 + b"\n"),
     ],
+    "model": [
+        # class_names = 5 loaded; ONNX export then failed (an edit program on fuzz_model.base)
+        ("regression-class-names-int", bytes.fromhex("01b7602b680f1b57fd941546cf")),
+    ],
     "image": [
         ("regression-p2-pixel-past-int64",
          b"P2\n# comment\n2 2\n255\n0 1 2 2" + b"5" * 60 + b"\n"),
@@ -57,14 +61,21 @@ def idx_seeds() -> dict[str, bytes]:
 
 
 def csv_seeds() -> dict[str, bytes]:
-    # the first byte chooses the options (fuzz_csv.options): 0x00 header, comma, last column
+    # the first two bytes choose the options (fuzz_csv.options); 0x00 0x00: header detected,
+    # comma, last column the target, every other column a feature
+    return {k: v[:1] + b"\x00" + v[1:] for k, v in _csv_files().items()}
+
+
+def _csv_files() -> dict[str, bytes]:
     return {"header": b"\x00a,b,y\n1,2,0\n3,4,1\n", "bom": b"\x00\xef\xbb\xbfx,y\n1,0\n",
             "nan": b"\x00a,y\n1,nan\n", "short-row": b"\x00a,b\n1\n", "empty": b"\x00",
             "one-column": b"\x00y\n1\n", "overflow": b"\x00a,y\n1e400,0\n",
             "no-header-semicolon": b"\x03" + b"1;2;0\n3;4;1\n",
             "tab-named-target": b"\x44" + b"a\ty\tb\n1\t0\t2\n",
             "quoted": b"\x00\"a,1\",y\n\"1\",2\n", "blank-lines": b"\x00a,y\n\n1,2\n\n",
-            "string-labels": b"\x00a,y\n1,cat\n2,dog\n"}
+            "string-labels": b"\x00a,y\n1,cat\n2,dog\n",
+            "detected-header-id-column": b"\x00id;x;label\n1;0.5;a\n2;NA;b\n".replace(b";", b","),
+            "no-header-detected": b"\x001,2,0\n3,4,1\n", "missing-markers": b"\x00a,y\n?,1\n"}
 
 
 def _png(width: int, height: int, depth: int, color: int, rows: bytes) -> bytes:
@@ -144,7 +155,7 @@ def playground_seeds() -> dict[str, bytes]:
 
 SEEDS = {"idx": idx_seeds, "csv": csv_seeds, "model": model_seeds,
          "checkpoint": checkpoint_seeds, "image": image_seeds, "config": config_seeds,
-         "playground": playground_seeds}
+         "playground": playground_seeds, "onnx": model_seeds}
 
 
 def write(folder: Path, name: str, data: bytes) -> bool:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
-TARGETS = ("idx", "csv", "model", "checkpoint", "image", "config", "playground")
+TARGETS = ("idx", "csv", "model", "checkpoint", "image", "config", "playground", "onnx")
 _RUNS = re.compile(r"stat::number_of_executed_units:\s*(\d+)|Done (\d+) runs in")
 
 

@@ -20,7 +20,7 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 sys.path.insert(0, str(FUZZ))
 
 _common = importlib.import_module("_common")
-TARGETS = ("idx", "csv", "model", "checkpoint", "image", "config", "playground")
+TARGETS = ("idx", "csv", "model", "checkpoint", "image", "config", "playground", "onnx")
 CASES = [(t, p) for t in TARGETS for p in _common.corpus(t)]
 
 

@@ -220,3 +220,10 @@ def test_cli_refuses_a_hidden_layer_too_large_to_allocate_before_building_it() -
                          "--hidden", "1000000000", "--epochs", "1"])
     assert code == 2
     assert "--hidden 1000000000: model would need" in err.getvalue()
+
+
+def test_model_file_whose_class_names_are_not_a_list_is_refused() -> None:
+    """It loaded, and ONNX export then failed with "'int' object is not iterable"."""
+    data = rewrite(trained(), lambda h: h["metadata"].update(class_names=5))
+    with pytest.raises(model_file.ModelFileError, match=r"metadata\.class_names must be a list"):
+        model_file.decode(data, "m.mlpk")

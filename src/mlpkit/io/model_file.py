@@ -609,6 +609,8 @@ def _read_history(name: str, header: dict) -> History | None:
 def _check_class_names(name: str, metadata: dict, network: Network) -> None:
     for key in ("class_names", "classes"):
         classes = metadata.get(key)
+        if classes is not None and not isinstance(classes, list):  # found by fuzz/fuzz_onnx.py
+            raise _fail(name, f"metadata.{key} must be a list, got {type(classes).__name__}")
         if (
             isinstance(classes, list)
             and len(classes) != network.n_outputs
