@@ -3,8 +3,8 @@
 - saving and loading round-trips random networks and optimiser states exactly;
 - a run checkpointed, stopped at a random batch and resumed ends with the uninterrupted
   run's weights, bit for bit, for random small configurations;
-- the fast engine gives the plain core's weights for random networks and batches (once
-  ``train`` has the ``engine`` keyword);
+- the fast engine gives the plain core's weights for random networks and batches (skipped
+  where ``train`` has no ``engine`` keyword);
 - every ``mlpkit train`` option combination that parses either trains or fails before training
   with a message that names an option it was given.
 
