@@ -14,7 +14,7 @@ A Markdown page states what each Python block is, with an HTML comment on the li
 * ``<!-- docs-test: skip REASON -->``: not run, for the reason given (it needs a dataset, a
   cluster or a long run); the test report lists it as skipped with that reason.
 
-Shell blocks (```sh) are not run; the commands they show are tested in tests/test_cli.py.
+Shell blocks (```sh) are not run; the commands they show are tested in tests/cli/test_cli.py.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 #: "table" for a regression target: a small table's regression overfits 64-64 units at 0.01
 #: (scikit-learn's diabetes: R² 0.20 against MLPRegressor's 0.50); one layer of 32 units, Adam
-#: at 0.001 and L2 weight decay 0.03 match it (tests/test_tables.py)
+#: at 0.001 and L2 weight decay 0.03 match it (tests/data/test_tables.py)
 TABLE_REGRESSION = {"hidden": [32], "learning_rate": 0.001, "weight_decay": 0.03}
 
 #: the learning rate an optimiser brings when --optimizer switches away from the recipe's

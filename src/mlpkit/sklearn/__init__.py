@@ -5,7 +5,7 @@ same name: the same parameters and defaults, the same fitted attributes, and the
 steps in the same order, so that the same ``random_state`` gives the same model (initial
 weights, validation split, shuffles, mini-batches, optimiser updates, stopping rule; see
 ``docs/sklearn.md`` for the few differences). scikit-learn's own ``test_mlp.py``, with its
-import pointed here, passes (``tests/test_sklearn_upstream.py``).
+import pointed here, passes (``tests/sklearn/test_sklearn_upstream.py``).
 
 On top of scikit-learn's parameters they take mlpkit's own: other losses
 (``"absolute_error"``, Poisson), an ``output_activation``, an ``l1`` penalty, initialisers,

@@ -15,7 +15,7 @@ import mlpkit
 from mlpkit import cli
 from mlpkit.datasets import gaussians
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # small and quick: the toy sets train in about a second with these
 QUICK = ["--epochs", "40", "--quiet"]
 
