@@ -506,7 +506,7 @@ class OnlineEpoch:
         """An :class:`OnlineEpoch` for this setting, or None when it is not supported (see the
         module docstring; also None without numba or for ``batch_size`` None)."""
         plan = _plan(network, loss, optimizer, batch_size)
-        if plan is None or _kernel() is None:
+        if plan is None or batch_size is None or _kernel() is None:
             return None
         return cls(network, loss, optimizer, int(batch_size), *plan)
 
@@ -642,9 +642,10 @@ def _plan(network, loss, optimizer, batch_size) -> tuple[list[int], int] | None:
         loss_kind, kinds = CROSS_ENTROPY, [*kinds, SOFTMAX]
     else:
         return None
-    if None in kinds:
+    known = [kind for kind in kinds if kind is not None]
+    if len(known) != len(kinds):
         return None
-    return kinds, loss_kind
+    return known, loss_kind
 
 
 def _check_run(network, x, t, order) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

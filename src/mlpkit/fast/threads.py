@@ -86,12 +86,12 @@ def in_dask_worker() -> bool:
     return True
 
 
-def largest_product(sizes: Sequence[int], rows: int) -> int:
+def largest_product(sizes: Sequence[int], rows: float) -> float:
     """Multiply-adds of the largest product z = a · W of a step with ``rows`` samples."""
     return max(rows * n_in * n_out for n_in, n_out in pairwise(sizes))
 
 
-def choose_threads(threads: int | None, sizes: Sequence[int], rows: int) -> int | None:
+def choose_threads(threads: int | None, sizes: Sequence[int], rows: float) -> int | None:
     """The BLAS thread count for training a network of layer ``sizes`` on batches of ``rows``
     samples (see the module docstring); None leaves the BLAS as it is."""
     threads = check_threads(threads)
