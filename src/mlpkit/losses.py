@@ -10,7 +10,6 @@ confidently wrong prediction costs what it should, consistent with δ^L = a − 
 
 from __future__ import annotations
 
-import functools
 from typing import ClassVar
 
 import numpy as np
@@ -186,18 +185,10 @@ class AbsoluteError(Loss):
         return np.sign(a - t)
 
 
-@functools.cache
-def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:
-    """[eps, 1 − eps] of ``dtype``. Not used by the core, whose values are exact; kept for
-    :mod:`mlpkit.fast.online` (issue 14), which still clips its cross-entropy value."""
-    eps = float(np.finfo(dtype).eps)
-    return eps, 1.0 - eps
-
-
 def _floor(x: np.ndarray) -> np.ndarray:
     """``x`` with 0 raised to the dtype's smallest normal number, so that 1/x stays finite
     where a probability underflowed to 0 (the ∂E/∂a of the non-canonical pairs, which σ' then
-    multiplies by that same 0); far below the clip at epsilon, and only in the gradient."""
+    multiplies by that same 0); far below the epsilon, and only in the gradient."""
     return np.maximum(x, np.finfo(x.dtype).tiny)
 
 

@@ -287,3 +287,21 @@ def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
     second = probe()
     for name, (_, hits, misses) in second.items():
         assert hits >= 1 and misses == 0, (name, hits, misses)
+
+
+@pytest.mark.parametrize("out", ["ce-softmax", "bce-sigmoid"])
+def test_cross_entropy_value_is_the_exact_one_from_z_not_clipped(out):
+    # confidently wrong outputs: ln a underflows; the clipped value would stop at −ln ε ≈ 36
+    make_loss, output = OUTPUTS[out]
+    loss = make_loss()
+    x, _ = data(n=4, n_in=6, n_out=3, dtype=np.float64)
+    t = np.zeros((4, 3))
+    t[:, 0] = 1.0  # the outputs say class 1
+    compiled_net, plain_net = twins([6, 5, 3], "tanh", output, np.float64)
+    for net in (compiled_net, plain_net):
+        net.dense_layers[-1].weights = np.full((5, 3), 1e4) * np.array([1.0, -1.0, 1.0])
+    order = np.arange(4)
+    result = OnlineEpoch.for_training(compiled_net, loss, SGD(1e-9), 1).run(x, t, order)
+    total, _ = reference_epoch(plain_net, loss, SGD(1e-9), x, t, order, 1)
+    assert result.loss_sum > 4 * 40.0
+    np.testing.assert_allclose(result.loss_sum, total, rtol=1e-12)

@@ -7,7 +7,8 @@ order given from Python (so results stay seeded and reproducible):
 
 * forward: z = a_prev · W + b, a = σ(z), layer by layer (input rows that are exactly 0 are
   skipped while the weights are finite: they add ±0 to z);
-* output error δ^L and the batch loss, as :mod:`mlpkit.losses` computes them;
+* output error δ^L and the batch loss, as :mod:`mlpkit.losses` computes them (the
+  cross-entropies exactly from z, with log-sum-exp / the stable sigmoid form, no clip);
 * error propagation δ^(l−1) = (δ^l W^lᵀ) ⊙ σ'(z^(l−1)) for every layer, with the old weights;
 * the finiteness test of :class:`~mlpkit.training.divergence.GradientCheck` (a norm bound,
   the exact sum of the gradients only when the bound fails), so a non-finite step is never
@@ -49,7 +50,7 @@ MAX_BATCH = 16
 IDENTITY, SIGMOID, TANH, RELU, SOFTMAX = 0, 1, 2, 3, 4
 SQUARED_ERROR, BINARY_CROSS_ENTROPY, CROSS_ENTROPY = 0, 1, 2
 # the float scalars handed to the kernel, in one array of the network's dtype
-LR, ALPHA, WD, L1, HALF, ONE, LOW, HIGH, SCRATCH = range(9)
+LR, ALPHA, WD, L1, HALF, ONE, SCRATCH = range(7)
 # the int flags
 NESTEROV, DECAY_BIASES, SKIP_ZEROS, LOSS_KIND, HALF_LOSS, MEAN = range(6)
 # the float64 limits: GradientCheck's for the squared bound, where a bound on |W| is measured
@@ -142,9 +143,36 @@ def _derivative(kind, z, a, g, one):  # pragma: no cover - inlined by numba
     return g
 
 
+def _exact_value(loss_kind, z, s, t, r, one):  # pragma: no cover - inlined by numba
+    # The cross-entropy of sample s from z, exactly as Loss.output_value computes it (no clip):
+    # softmax + CE: −Σ t_j ((z_j − max z) − ln Σ e^(z_k − max z)) (log-sum-exp);
+    # sigmoid + BCE: Σ [(max(z_j, 0) − z_j t_j) + ln(1 + e^(−|z_j|))]; in the arrays' dtype
+    zero = one - one
+    n = z.shape[1]
+    total = zero
+    if loss_kind == CROSS_ENTROPY:
+        top = z[s, 0]
+        for j in range(1, n):
+            if z[s, j] > top or z[s, j] != z[s, j]:
+                top = z[s, j]
+        exps = zero
+        for j in range(n):
+            exps += np.exp(z[s, j] - top)
+        log_sum = np.log(exps)
+        for j in range(n):
+            total += t[r, j] * ((z[s, j] - top) - log_sum)
+        return -np.float64(total)
+    for j in range(n):
+        v = z[s, j]
+        positive = v if (v > zero or v != v) else zero
+        total += (positive - v * t[r, j]) + np.log1p(np.exp(-np.abs(v)))
+    return np.float64(total)
+
+
 def _output_delta(a, z, t, rows, nb, kind, flags, scalars, delta):  # pragma: no cover - numba
-    # The batch loss E and δ^L (mlpkit.losses: value_and_delta / the canonical shortcut)
-    one, low, high = scalars[ONE], scalars[LOW], scalars[HIGH]
+    # The batch loss E (Loss.output_value: the cross-entropies exactly, from z) and δ^L
+    # (Loss.output_delta: the canonical shortcut for the cross-entropies)
+    one = scalars[ONE]
     scale = 1.0 / nb if flags[MEAN] else 1.0
     loss_kind = flags[LOSS_KIND]
     factor = scale if (loss_kind != SQUARED_ERROR or flags[HALF_LOSS]) else 2.0 * scale
@@ -154,6 +182,8 @@ def _output_delta(a, z, t, rows, nb, kind, flags, scalars, delta):  # pragma: no
     n = a.shape[1]
     for s in range(nb):
         r = rows[s]
+        if loss_kind != SQUARED_ERROR:
+            total += _exact_value_c(loss_kind, z, s, t, r, one)
         t_sum = t[r, 0]
         for j in range(1, n):
             t_sum += t[r, j]
@@ -163,14 +193,9 @@ def _output_delta(a, z, t, rows, nb, kind, flags, scalars, delta):  # pragma: no
                 d = p - t_j
                 total += np.float64(d) * np.float64(d)
                 delta[s, j] = _derivative_c(kind, z[s, j], p, d * c, one)
-                continue
-            q = low if p < low else (high if p > high else p)
-            if loss_kind == CROSS_ENTROPY:
-                if t_j != 0:
-                    total -= np.float64(t_j * np.log(q))
+            elif loss_kind == CROSS_ENTROPY:
                 delta[s, j] = (p * t_sum - t_j) * c
             else:
-                total -= np.float64(t_j * np.log(q) + (one - t_j) * np.log1p(-q))
                 delta[s, j] = (p - t_j) * c
     if loss_kind == SQUARED_ERROR and flags[HALF_LOSS]:
         return total * scale * 0.5
@@ -425,6 +450,7 @@ def _epoch(x, t, order, size, ws, bs, vws, vbs, kinds, flags, scalars, acts, zs,
 
 
 _activate_c = _batch_products_c = _derivative_c = _output_delta_c = _layer_forward_c = None
+_exact_value_c = None
 _propagate_c = None
 _norm2_c = _gradient_sum_c = _gradients_finite_c = _sgd_row_c = _narrow_row_c = None
 _update_weights_c = _update_biases_c = _abs_max_c = _weights_stay_finite_c = _step_c = None
@@ -442,11 +468,11 @@ def _kernel():
             return None
         import numba
 
-        names = ["activate", "batch_products", "derivative", "output_delta", "layer_forward",
-                 "propagate", "norm2", "gradient_sum", "gradients_finite", "sgd_row",
-                 "narrow_row", "update_weights", "update_biases", "abs_max",
+        names = ["activate", "batch_products", "derivative", "exact_value", "output_delta",
+                 "layer_forward", "propagate", "norm2", "gradient_sum", "gradients_finite",
+                 "sgd_row", "narrow_row", "update_weights", "update_biases", "abs_max",
                  "weights_stay_finite", "step"]
-        inline = {"derivative", "norm2", "abs_max", "sgd_row", "narrow_row"}
+        inline = {"derivative", "exact_value", "norm2", "abs_max", "sgd_row", "narrow_row"}
         module = globals()
         for name in names:  # helpers first: each is compiled against those before it
             options = {"inline": "always"} if name in inline else {"nogil": True}
@@ -559,12 +585,11 @@ class OnlineEpoch:
         return ws, bs, tuple(vws), tuple(vbs)
 
     def _scalars(self) -> tuple[np.ndarray, np.ndarray]:
-        from ..losses import SquaredError, _clip_bounds
+        from ..losses import SquaredError
 
         opt, loss = self.optimizer, self.loss
-        low, high = _clip_bounds(self.dtype)
         scalars = np.array([opt.learning_rate, opt.momentum, opt.weight_decay, opt.l1, 0.5, 1.0,
-                            low, high, 0.0], dtype=self.dtype)
+                            0.0], dtype=self.dtype)
         half = isinstance(loss, SquaredError) and loss.half
         # Inputs that are 0 are skipped (forward and update) with plain SGD and finite weights
         skip = opt.momentum == 0.0 and opt.weight_decay == 0.0 and opt.l1 == 0.0
