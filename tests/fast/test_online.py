@@ -255,7 +255,8 @@ rng = np.random.default_rng(0)
 x = rng.random((20, 4)).astype(np.float32)
 t = np.eye(2, dtype=np.float32)[rng.integers(0, 2, 20)]
 net = mlp([4, 3, 2], seed=0)
-train(net, x, t, epochs=1, batch_size=5, optimizer=SGD(0.1))  # FusedStep and the SGD kernel
+# batches over online.MAX_BATCH: the per-batch fast engine's fused kernels and the SGD kernel
+train(net, x, t, epochs=1, batch_size=20, optimizer=SGD(0.1))
 online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
 dispatchers = {"online": online._kernel(), "sgd": kernels.kernel("sgd"),
                "squared_error_output": kernels.kernel("squared_error_output")}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlpkit import SGD, Adam, TrainingDivergedError, mlp, train
+from mlpkit import SGD, Adam, Callback, TrainingDivergedError, mlp, train
 from mlpkit.activations import Sigmoid, Softmax
 from mlpkit.fast import kernels
 from mlpkit.fast.engine import FastEngine, GradientCheck
@@ -38,10 +38,20 @@ OPTIMIZERS = {
 }
 
 
+class _EveryBatch(Callback):
+    """Overrides on_batch_end: train() steps every batch from Python (the per-batch engines
+    these tests compare), not a compiled epoch (mlpkit.training.compiled)."""
+
+    def on_batch_end(self, epoch, batch, loss):
+        pass
+
+
 def _train(engine, make_net, make_optimizer, x, t, loss, **kwargs):
-    """Train a new network with ``engine``; its weights, history and every training array."""
+    """Train a new network with ``engine`` batch by batch; its weights, history and every
+    training array."""
     net = make_net()
-    history = train(net, x, t, loss=loss, optimizer=make_optimizer(), engine=engine, **kwargs)
+    history = train(net, x, t, loss=loss, optimizer=make_optimizer(), engine=engine,
+                    callbacks=[_EveryBatch()], **kwargs)
     state = [(la.a_prev, la.z, la.a, la.last_delta, la.grad_weights, la.grad_biases)
              for la in net.layers]
     return net.get_weights(), history, state

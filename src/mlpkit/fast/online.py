@@ -187,18 +187,19 @@ def _output_delta(a, z, t, rows, nb, kind, flags, scalars, delta):  # pragma: no
         t_sum = t[r, 0]
         for j in range(1, n):
             t_sum += t[r, j]
+        squares = one - one  # Σ (a − t)² of the sample in the arrays' dtype, as the core
         for j in range(n):
             p, t_j = a[s, j], t[r, j]
             if loss_kind == SQUARED_ERROR:
                 d = p - t_j
-                total += np.float64(d) * np.float64(d)
+                squares += d * d
                 delta[s, j] = _derivative_c(kind, z[s, j], p, d * c, one)
             elif loss_kind == CROSS_ENTROPY:
                 delta[s, j] = (p * t_sum - t_j) * c
             else:
                 delta[s, j] = (p - t_j) * c
-    if loss_kind == SQUARED_ERROR and flags[HALF_LOSS]:
-        return total * scale * 0.5
+        if loss_kind == SQUARED_ERROR:
+            total += np.float64(squares * scalars[HALF] if flags[HALF_LOSS] else squares)
     return total * scale
 
 

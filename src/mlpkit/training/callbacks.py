@@ -27,7 +27,19 @@ class Callback:
         """Before epoch ``epoch`` (0-based)."""
 
     def on_batch_end(self, epoch: int, batch: int, loss: float) -> None:
-        """After the optimiser step of batch ``batch`` (0-based) with that batch's loss."""
+        """After the optimiser step of batch ``batch`` (0-based) with that batch's loss.
+
+        Overriding it costs speed with small batches: :func:`mlpkit.train` then steps every
+        batch from Python instead of running each epoch in one compiled call
+        (:mod:`mlpkit.training.compiled`), unless :meth:`on_batches_end` is overridden too.
+        """
+
+    def on_batches_end(self, epoch: int, first_batch: int, n_batches: int,
+                       mean_loss: float) -> None:
+        """After a compiled epoch trained batches ``first_batch`` … ``first_batch + n_batches
+        − 1`` of epoch ``epoch`` in one call (instead of ``on_batch_end`` per batch);
+        ``mean_loss`` is their mean loss (per sample for ``reduction="mean"``, per batch for
+        ``"sum"``)."""
 
     def on_epoch_end(self, epoch: int, history: History) -> None:
         """After the epoch's evaluation; ``history`` already holds its row."""

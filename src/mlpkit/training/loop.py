@@ -28,6 +28,7 @@ from ..schedules import Schedule, get_schedule
 from ..validation import as_generator, check_positive_int, check_probability
 from .callbacks import Callback
 from .checkpoint import TrainingInterrupted
+from .compiled import CompiledEpochs
 from .data import Batches, TrainingData
 from .divergence import TrainingDivergedError, all_finite
 from .early_stopping import EarlyStopping, resolve_early_stopping
@@ -126,7 +127,13 @@ def train(
         bit for bit except the loss value's and Adam's rounding) and raises ValueError where
         it does not apply (it needs numba, Dense layers with biases, identity/sigmoid/tanh/
         ReLU, squared error or softmax + cross-entropy). ``"auto"`` (default) is "fast" where
-        it applies and "plain" otherwise.
+        it applies and "plain" otherwise. With "auto"/"fast" and ``batch_size`` at most
+        :data:`mlpkit.fast.online.MAX_BATCH` (16), every epoch of SGD on Dense layers (biases
+        on or off; the cross-entropies, squared error, weight decay, L1) runs in one compiled
+        call (:mod:`mlpkit.training.compiled`; equal to "plain" to float rounding), unless a
+        callback overrides ``on_batch_end`` (and not ``on_batches_end``) or
+        ``checkpoint_every`` is set: those step every batch from Python, about 10× slower at
+        ``batch_size=1``. A stop request is then honoured at the end of the epoch.
 
     Raises
     ------
@@ -210,7 +217,10 @@ class _Run:
             first_epoch, first_batch = where
         if checkpointed.saver is not None:
             self.callbacks.append(checkpointed.saver.flag)
-        self.engine = make_engine(engine, self.network, self.loss, self.optimizer, data.norm2)
+        every = None if checkpointed.saver is None else checkpointed.saver.every
+        self.compiled = CompiledEpochs.create(engine, self, every)  # a whole epoch per call
+        self.engine: Any = None if self.compiled is not None else make_engine(
+            engine, self.network, self.loss, self.optimizer, data.norm2)
         for callback in self.callbacks:
             callback.stop_training = False
             callback.on_train_begin(self.network, self.history, self.batches.count)
@@ -245,6 +255,9 @@ class _Run:
         order = self.rng.permutation(batches.n) if shuffled else None  # shuffle
         self.epoch_start_weights = self.network.get_weights()
         tally.start_epoch(order, first_batch * batches.size)
+        if self.compiled is not None:
+            stopped = self.compiled.epoch(self, epoch, first_batch, order)
+            return self.end_of_epoch(epoch, started, interrupted=stopped)
         interrupted_at, stop = None, tally.counted
         for batch in range(first_batch, batches.count):
             xb, tb = batches.get(batch, order)

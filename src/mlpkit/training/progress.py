@@ -162,6 +162,16 @@ class ProgressBar(Callback):
             self.bar.set_postfix_str(f"loss {self._loss_sum / self._count:.4f}", refresh=False)
         self.bar.update(1)
 
+    def on_batches_end(self, epoch: int, first_batch: int, n_batches: int,
+                       mean_loss: float) -> None:
+        """A compiled epoch's batches: the bar advances by all of them at once."""
+        if self.bar is None:
+            return
+        self._loss_sum += mean_loss * n_batches
+        self._count += n_batches
+        self.bar.set_postfix_str(f"loss {self._loss_sum / self._count:.4f}", refresh=False)
+        self.bar.update(n_batches)
+
     def on_epoch_end(self, epoch: int, history: History) -> None:
         if self.bar is None:
             return

@@ -53,6 +53,20 @@ class EpochTally:
                 stop - start)
         self.samples_seen += stop - start
 
+    def add_outputs(self, a: np.ndarray, t: np.ndarray, loss_sum: float,
+                    last_loss: float | None, start: int, stop: int) -> None:
+        """Record the batches at positions [start, stop) at once (a compiled epoch): outputs
+        ``a`` and targets ``t`` (stop − start rows), ``loss_sum`` the sum ``add`` would have
+        made of their losses, ``last_loss`` the last one's."""
+        self.last_finite = last_loss
+        self.total_loss += loss_sum
+        if self.predicted is not None:
+            a.argmax(axis=1, out=self.predicted[start:stop])
+        else:
+            self.total_correct += accuracy_from_outputs(a, t, self.activation_name) * (
+                stop - start)
+        self.samples_seen += stop - start
+
     def tally(self, upto: int) -> None:
         """Add the correct predictions of the samples [counted, upto) to the count."""
         if self.predicted is not None and self.labels is not None and upto > self.counted:
