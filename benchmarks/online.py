@@ -1,5 +1,7 @@
 """Online (batch 1) and small-batch (batch 10) training speed: mlpkit's compiled epoch
-(mlpkit.fast.online) against ``mlpkit.train`` (the NumPy path), a plain per-sample NumPy loop
+(mlpkit.fast.online) alone and through ``mlpkit.train`` (which runs it for batches up to 16),
+``mlpkit.train`` stepping per batch (forced by a callback with ``on_batch_end``: the fast
+engine's NumPy path, as before issue 14's wiring), a plain per-sample NumPy loop
 and PyTorch eager doing the same loop, in µs per sample; and the memory-bound limit measured on
 this machine: one pass reading and one pass updating every weight per step.
 
@@ -27,7 +29,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from mlpkit import SGD, mlp, train
+from mlpkit import SGD, Callback, mlp, train
 from mlpkit.fast.online import OnlineEpoch
 from mlpkit.losses import SquaredError
 
@@ -102,6 +104,24 @@ def mlpkit_train(setup, x, t):
                                batch_size=setup.batch_size, seed=rng)
 
 
+class _EveryBatch(Callback):
+    """A callback with on_batch_end: train() then steps every batch from Python (the fast
+    engine per batch), as it did before the compiled epoch was wired into it."""
+
+    def on_batch_end(self, epoch, batch, loss):
+        pass
+
+
+def mlpkit_train_per_batch(setup, x, t):
+    net, opt = network(setup)
+    rng = np.random.default_rng(0)
+    every = [_EveryBatch()]
+    train(net, x[:50], t[:50], optimizer=opt, epochs=1, batch_size=setup.batch_size, seed=rng,
+          callbacks=every)
+    return lambda order: train(net, x, t, loss="squared_error", optimizer=opt, epochs=1,
+                               batch_size=setup.batch_size, seed=rng, callbacks=every)
+
+
 def numpy_loop(setup, x, t):
     """The textbook loop: per batch forward, δ, backward and update with plain NumPy."""
     net, _ = network(setup)
@@ -160,6 +180,7 @@ def pytorch_loop(setup, x, t):
 
 
 IMPLEMENTATIONS = {"mlpkit compiled": mlpkit_compiled, "mlpkit train": mlpkit_train,
+                   "train per batch": mlpkit_train_per_batch,
                    "numpy loop": numpy_loop, "pytorch": pytorch_loop}
 
 
@@ -218,7 +239,7 @@ def accuracy(setup: Setup, epochs: int) -> tuple[float, float]:
                 epoch.run(x, t, rng.permutation(x.shape[0]))
             else:
                 train(net, x, t, optimizer=opt, epochs=1, batch_size=setup.batch_size,
-                      seed=rng)
+                      seed=rng, engine="plain")
         results.append(float(np.mean(net.predict(x_test) == y_test)))
     return results[0], results[1]
 
