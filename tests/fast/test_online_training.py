@@ -226,3 +226,18 @@ def test_stopped_at_an_epoch_end_and_resumed_equals_uninterrupted_bit_for_bit(tm
     assert history.loss == expected.loss and history.accuracy == expected.accuracy
     for a, b in zip(resumed.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_data_order_sum_reduction_and_integer_labels(compiled_calls):
+    x, _ = data()
+    labels = np.random.default_rng(4).integers(0, 3, 60)
+    nets = []
+    for engine in ("auto", "plain"):
+        net = mlp([20, 8, 3], activation="tanh", output_activation="softmax", seed=1,
+                  dtype=np.float64)
+        history = train(net, x, labels, loss=CrossEntropy(reduction="sum"),
+                        optimizer=SGD(0.01), epochs=2, batch_size=16, shuffle=False,
+                        engine=engine)
+        nets.append((net, history))
+    assert compiled_calls == [0, 1]  # 60 = 3·16 + 12: the last batch is smaller
+    assert_same(nets)
