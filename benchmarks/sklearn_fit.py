@@ -26,12 +26,12 @@ import time
 import warnings
 
 import numpy as np
-import sklearn
 import sklearn.neural_network as skl
 from sklearn.exceptions import ConvergenceWarning
 
 import mlpkit
 import mlpkit.sklearn as mk
+import sklearn
 
 SIZES = {"(100,)": (100,), "(512, 256)": (512, 256)}
 

@@ -20,9 +20,9 @@ pytest.importorskip("uvicorn", reason="needs the 'playground' extra")
 pytest.importorskip("httpx2", reason="starlette's TestClient needs httpx2")
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from test_playground import malformed_messages
 
 from mlpkit.playground.server import HostGuard, create_app
-from test_playground import malformed_messages
 
 HOST = "testserver"
 OWN = {"origin": "http://testserver"}
