@@ -67,14 +67,30 @@ def test_a_busy_machine_gets_only_its_idle_cores(monkeypatch, tmp_path):
     monkeypatch.setattr(policy, "usable_cores", lambda: 2)
     loadavg = tmp_path / "loadavg"
     loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # this process and two others
-    assert policy.idle_cores(2, str(loadavg)) == 1
+    assert policy.idle_cores(2, str(loadavg), own_running=1) == 1
     loadavg.write_text("0.10 0.10 0.10 1/412 12345\n")  # only this process
-    assert policy.idle_cores(2, str(loadavg)) == 2
+    assert policy.idle_cores(2, str(loadavg), own_running=1) == 2
     loadavg.write_text("9.0 9.0 9.0 17/412 12345\n")
-    assert policy.idle_cores(16, str(loadavg)) == 1
+    assert policy.idle_cores(16, str(loadavg), own_running=1) == 1
     assert policy.idle_cores(4, str(tmp_path / "missing")) == 4  # no /proc: all idle
     monkeypatch.setattr(policy, "idle_cores", lambda: 1)
     assert policy.choose_threads(None, [784, 512, 256, 10], 128) == 1
+
+
+def test_this_process_own_spinning_threads_are_not_competition(tmp_path):
+    """compare.py runs PyTorch and mlpkit in one process: PyTorch's OpenMP workers still spin
+    for a while after its epoch, and the kernel counts them as runnable. They are this
+    process's own threads, so they must not make the policy drop to one BLAS thread."""
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # three runnable tasks in all ...
+    assert policy.idle_cores(2, str(loadavg), own_running=3) == 2  # ... all of them ours
+    assert policy.idle_cores(2, str(loadavg), own_running=2) == 1  # one other process
+    tasks = tmp_path / "task"
+    for tid, state in ((1, "R"), (2, "S"), (3, "R"), (4, "D")):
+        (tasks / str(tid)).mkdir(parents=True)
+        (tasks / str(tid) / "stat").write_text(f"{tid} (a (name)) {state} 1 1 1\n")
+    assert policy.own_runnable_threads(str(tasks)) == 2
+    assert policy.own_runnable_threads(str(tmp_path / "none")) == 1
 
 
 def test_the_limit_holds_inside_the_block_and_is_lifted_after():

@@ -13,8 +13,9 @@ through environment variables, which only act before NumPy is loaded).
     up to 47× slower (154 µs → 7.3 ms for 10 × 784 × 100) while its threads spun waiting for a
     core;
   - **no more threads than there are idle cores**: the cores this process may use, less the
-    other runnable tasks counted by the kernel at the start of training (``/proc/loadavg``;
-    on a system without it, every core counts as idle), and at least one. With two other busy
+    runnable tasks of other processes at the start of training (``/proc/loadavg`` less this
+    process's own runnable threads, such as another library's workers still spinning; on a
+    system without it, every core counts as idle), and at least one. With two other busy
     processes on two cores that is one thread: the step then runs at its fair share instead of
     collapsing (5–14× slower measured for C1–C4's products with two spinning threads);
   - **one thread inside a Dask worker** (several workers share a machine; Dask's nanny also sets
@@ -34,6 +35,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
@@ -63,15 +65,34 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def idle_cores(cores: int | None = None, loadavg: str = "/proc/loadavg") -> int:
-    """Usable cores less the other runnable tasks right now (at least 1)."""
+def own_runnable_threads(tasks: str = "/proc/self/task") -> int:
+    """Threads of this process that are runnable right now (at least 1: the caller)."""
+    count = 0
+    try:
+        for stat in Path(tasks).glob("*/stat"):
+            # "pid (name) S ...": the state follows the last ')' (a name may hold spaces)
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "R":
+                count += 1
+    except (OSError, IndexError):
+        return 1
+    return max(1, count)
+
+
+def idle_cores(cores: int | None = None, loadavg: str = "/proc/loadavg",
+               own_running: int | None = None) -> int:
+    """Usable cores less the runnable tasks of *other* processes right now (at least 1).
+
+    This process's own runnable threads (say PyTorch's or the BLAS's workers still spinning
+    after a product) are not competition: they are subtracted from the kernel's count.
+    """
     cores = usable_cores() if cores is None else cores
     try:
         with open(loadavg) as f:
             running = int(f.read().split()[3].split("/")[0])  # "0.5 0.4 0.3 3/412 1234"
     except (OSError, ValueError, IndexError):
         return cores
-    return max(1, min(cores, cores - (running - 1)))  # this process is one of the runnable
+    own = own_runnable_threads() if own_running is None else max(1, own_running)
+    return max(1, min(cores, cores - (running - own)))
 
 
 def in_dask_worker() -> bool:
