@@ -62,6 +62,14 @@ def compiled_calls(monkeypatch):
     return calls
 
 
+
+@pytest.fixture(autouse=True)
+def compiled_up_to_16(monkeypatch):
+    """The kernel takes any batch size; training picks it up to MAX_BATCH (a speed choice).
+    These tests hold the compiled path to the plain core at batch sizes up to 16."""
+    monkeypatch.setattr(online, "MAX_BATCH", 16)
+
+
 def run_both(case, batch_size, epochs=3, **kwargs):
     hidden, output, make_loss, opt_args, bias, (low, high) = CASES[case]
     x, t = data(low=low, high=high)
