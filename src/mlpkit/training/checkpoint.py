@@ -24,6 +24,7 @@ import numpy as np
 from ..io import model_file as io
 from ..validation import check_positive_int
 from .callbacks import Callback
+from .data import batch_layout, held_out
 from .history import History
 
 if TYPE_CHECKING:
@@ -365,9 +366,8 @@ def _n_batches(fingerprint: dict) -> int | None:
         n = int(fingerprint["data"]["shape"][0])
         split, size = float(fingerprint["validation_split"]), fingerprint["batch_size"]
         if fingerprint["validation_data"] is None and split > 0.0:
-            n -= round(n * split)
-        size = n if size is None else min(int(size), n)
-        return math.ceil(n / size)
+            n -= held_out(n, split)
+        return batch_layout(n, size)[1]
     except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError):
         return None  # not a real fingerprint: the comparison with this call refuses it
 

@@ -64,7 +64,7 @@ class TrainingData:
             x_val, t_val, _ = check_data(network, loss, x_given, t_given, "validation_data")
             return cls(x, t, norm2, x_val, t_val, given, (x_val, t_val))
         if validation_split > 0.0:
-            n_val = round(x.shape[0] * validation_split)
+            n_val = held_out(x.shape[0], validation_split)
             if n_val < 1 or n_val >= x.shape[0]:
                 raise ValueError(
                     f"validation_split={validation_split} leaves {n_val} validation samples "
@@ -81,6 +81,17 @@ class TrainingData:
         return self.x_val is not None
 
 
+def held_out(n: int, validation_split: float) -> int:
+    """Samples of ``n`` that ``validation_split`` holds out for validation."""
+    return round(n * validation_split)
+
+
+def batch_layout(n: int, batch_size: int | None) -> tuple[int, int]:
+    """(samples per batch, batches per epoch) for ``n`` samples; ``None`` is full batch."""
+    size = n if batch_size is None else min(int(batch_size), n)
+    return size, math.ceil(n / size)
+
+
 class Batches:
     """The batches of one epoch: ``batch_size`` samples each (the last may be smaller), in
     the order of a permutation or in data order."""
@@ -88,8 +99,7 @@ class Batches:
     def __init__(self, x: np.ndarray, t: np.ndarray, batch_size: int | None) -> None:
         self.x, self.t = x, t
         self.n = x.shape[0]
-        self.size = self.n if batch_size is None else min(int(batch_size), self.n)
-        self.count = math.ceil(self.n / self.size)
+        self.size, self.count = batch_layout(self.n, batch_size)
         self.x_buffer = np.empty((self.size, x.shape[1]), dtype=x.dtype)
         self.t_buffer = np.empty((self.size, t.shape[1]), dtype=t.dtype)
 
