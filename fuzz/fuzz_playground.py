@@ -33,6 +33,13 @@ def messages(data: bytes) -> list[str | bytes]:
 
 def test_one_input(data: bytes) -> None:
     session = Session()
+    try:
+        _send_all(session, data)
+    finally:
+        session.close()  # its kept-alive training thread
+
+
+def _send_all(session: Session, data: bytes) -> None:
     for text in messages(data):
         before = session.config
         answer = handle(session, text)

@@ -7,16 +7,19 @@ browser tests are in test_playground_browser.py.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
 
 import mlpkit
 from mlpkit.playground import PlaygroundConfig, Session, datasets, protocol
+from mlpkit.playground.live import LiveTraining
 from mlpkit.playground.session import build_network
 
 
@@ -115,6 +118,58 @@ def test_a_session_and_mlpkit_train_with_the_same_seed_give_the_same_weights(fie
                  batch_size=config.batch, seed=config.seed + 2)
     assert session.epoch == 5
     assert weights_equal(session.network, network)
+
+
+def test_the_kept_alive_training_call_equals_one_call_of_mlpkit_train():
+    """Updates of 1, 1, 3 and 2 epochs through calls of at most 2 epochs each (so the kept-alive
+    call ends and a new one goes on, mid-update too), with the network read in between as the
+    page's frame does: the weights of one 7-epoch call of mlpkit.train, bit for bit."""
+    config = PlaygroundConfig(dataset="xor", hidden=(5, 3), momentum=0.9)
+    session = Session(config)
+    live = LiveTraining(epochs_per_call=2)
+    for epochs in (1, 1, 3, 2):
+        live.train(epochs, session.network, session.F_train, session.T_train, session.loss,
+                   session.optimizer, config.batch, session.rng)
+        session.frame()  # forward passes over the data and the grid while the call is parked
+    live.stop()
+    network = build_network(config)
+    mlpkit.train(network, session.F_train, session.T_train, loss=config.mlpkit_loss,
+                 optimizer=mlpkit.SGD(config.learning_rate, momentum=0.9), epochs=7,
+                 batch_size=config.batch, seed=config.seed + 2)
+    assert weights_equal(session.network, network)
+
+
+def test_the_kept_alive_call_stops_and_hands_on_what_train_raises():
+    session = Session(PlaygroundConfig(dataset="reg-plane", activation="relu", learning_rate=10.0))
+    live = LiveTraining()
+    arguments = (session.network, session.F_train, session.T_train, session.loss,
+                 session.optimizer, 10, session.rng)
+    live.train(1, *arguments)
+    assert any(t.name == "mlpkit-playground-train" for t in threading.enumerate())
+    live.stop()
+    assert not any(t.name == "mlpkit-playground-train" for t in threading.enumerate())
+    with pytest.raises(mlpkit.TrainingDivergedError):
+        live.train(50, *arguments)  # ReLU units and η = 10 on a regression: the loss overflows
+    assert not any(t.name == "mlpkit-playground-train" for t in threading.enumerate())
+    assert all(np.isfinite(w).all() for w in session.network.get_weights())
+    session.close()
+
+
+def test_a_session_ends_its_training_thread_when_closed_or_forgotten():
+    def running() -> int:
+        return sum(t.name == "mlpkit-playground-train" for t in threading.enumerate())
+
+    before = running()
+    session = Session()
+    session.train(1)
+    assert running() == before + 1
+    session.close()
+    assert running() == before
+    session = Session()
+    session.train(1)
+    del session
+    gc.collect()
+    assert running() == before
 
 
 def test_one_sample_is_exactly_one_online_update():

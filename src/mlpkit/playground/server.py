@@ -138,6 +138,7 @@ async def _play(websocket: WebSocket) -> None:
         pass
     finally:
         sessions.pop(id(session), None)
+        session.close()
 
 
 def create_app(allowed_hosts: Iterable[str] = ("127.0.0.1:8765", "localhost:8765"),
@@ -180,7 +181,9 @@ def _bind(host: str, port: int) -> socket.socket:
 def warm_up() -> None:
     """Train one epoch of a default session, so that the optional compiled kernels (numba,
     compiled on first use: seconds) are ready before the first press of play."""
-    Session().train(1)
+    session = Session()
+    session.train(1)
+    session.close()
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) -> None:

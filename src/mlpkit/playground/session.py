@@ -1,6 +1,11 @@
 """One playground session (one browser tab): its data, network and optimiser, trained by
 :func:`mlpkit.train` and traced by :func:`mlpkit.trace_step`, and the pictures the page draws.
 
+Training goes through :class:`~mlpkit.playground.live.LiveTraining`: one call of
+:func:`mlpkit.train` kept alive between the page's updates (the same numbers as a call per
+update, without its set-up every time); whatever changes the network, the optimiser or the
+data stops that call first.
+
 A session keeps a log of what was done (epochs with their batch size, single-sample steps,
 live changes of the learning rate and regularisation) so that :meth:`Session.script` writes
 a Python script that repeats the run and ends with the same weights.
@@ -11,6 +16,7 @@ from __future__ import annotations
 import base64
 import copy
 import tempfile
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +27,9 @@ from ..lectures.trace import trace_step
 from ..losses import get_loss
 from ..network import Network, mlp
 from ..optimizers import SGD, Adam, Optimizer
-from ..training import train
 from . import datasets
 from .config import LIVE_FIELDS, PlaygroundConfig
+from .live import LiveTraining
 from .presets import preset
 
 __all__ = ["Session"]
@@ -49,10 +55,14 @@ def build_network(config: PlaygroundConfig) -> Network:
                init=config.init, seed=config.seed + 1, dtype=np.float64)
 
 
+def _scaled(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Values scaled from [low, high] to bytes 0..255 (clipped), as uint8."""
+    return ((np.clip(values, low, high) - low) * (255.0 / (high - low)) + 0.5).astype(np.uint8)
+
+
 def _bytes(values: np.ndarray, low: float, high: float) -> str:
     """Values scaled from [low, high] to bytes 0..255 (clipped), base64-encoded."""
-    scaled = (np.clip(values, low, high) - low) * (255.0 / (high - low)) + 0.5
-    return base64.b64encode(scaled.astype(np.uint8).tobytes()).decode("ascii")
+    return base64.b64encode(_scaled(values, low, high).tobytes()).decode("ascii")
 
 
 def _grid(domain: tuple[float, float], n: int) -> np.ndarray:
@@ -75,7 +85,13 @@ class Session:
         if config.preset:
             config = replace(config, **_preset_settings(config.preset))
         self.config = config
+        self._live = LiveTraining()
+        weakref.finalize(self, self._live.stop)  # a forgotten session ends its training thread
         self._build()
+
+    def close(self) -> None:
+        """End the session's kept-alive training call (the page closed)."""
+        self._live.stop()
 
     # -- settings --------------------------------------------------------------------------
     def configure(self, config: PlaygroundConfig) -> bool:
@@ -98,6 +114,7 @@ class Session:
         return True
 
     def _set_live(self, changed: set[str]) -> None:
+        self._live.stop()  # its learning-rate schedule would put the old rate back
         values = {}
         fresh = build_optimizer(self.config)
         for name in ("learning_rate", "momentum", "weight_decay", "l1"):
@@ -131,6 +148,7 @@ class Session:
     def reset(self) -> None:
         """New initial weights (the same for the same seed), optimiser state and epoch 0."""
         c = self.config
+        self._live.stop()
         self.network = preset(c.preset).network if c.preset else build_network(c)
         # a float32 twin for the heatmaps only (pictures of 256 colours; float32's tanh is
         # several times faster than float64's); training and traces use ``network``
@@ -144,10 +162,11 @@ class Session:
     # -- training --------------------------------------------------------------------------
     def train(self, epochs: int = 1) -> None:
         """``epochs`` epochs of :func:`mlpkit.train` with the session's optimiser and
-        generator (so k calls of one epoch equal one call of k epochs)."""
+        generator (so k calls of one epoch equal one call of k epochs), continuing the
+        kept-alive call."""
         batch = self.config.batch
-        train(self.network, self.F_train, self.T_train, loss=self.loss,
-              optimizer=self.optimizer, epochs=epochs, batch_size=batch, seed=self.rng)
+        self._live.train(epochs, self.network, self.F_train, self.T_train, self.loss,
+                         self.optimizer, batch, self.rng)
         n = len(self.F_train)
         self.epoch += epochs
         self.updates += epochs * (1 if batch is None else -(-n // min(batch, n)))
@@ -170,6 +189,7 @@ class Session:
             raise ValueError(f"index must be a training point in [0, {len(self.F_train) - 1}], "
                              f"got {index}")
         x, t = self.F_train[index:index + 1], self.T_train[index:index + 1]
+        self._live.stop()  # trace_step computes gradients into new arrays, not the engine's
         try:
             step = trace_step(self.network, x, t, self.loss, self.optimizer, apply=apply)
         except TypeError as error:  # step units: forward pass only, no derivative
@@ -194,18 +214,16 @@ class Session:
         maps: list[list[str]] = [input_maps]
         ranges: list[list[list[float]]] = [input_ranges]
         step = OUTPUT_GRID // UNIT_GRID
-
-        def coarse(values: np.ndarray) -> np.ndarray:
-            return values.reshape(OUTPUT_GRID, OUTPUT_GRID)[::step, ::step]
-
         picture = self._picture
         picture.set_weights(self.network.get_weights())
         with np.errstate(all="ignore"):
             output = picture.forward(inputs)[:, 0]
             for layer in picture.dense_layers:
                 low, high = _range(layer.activation.name)
-                a = np.asarray(layer.a)
-                maps.append([_bytes(coarse(a[:, j]), low, high) for j in range(layer.n_outputs)])
+                # a layer's units at once: (UNIT_GRID, UNIT_GRID, units) bytes, then unit by unit
+                a = np.asarray(layer.a).reshape(OUTPUT_GRID, OUTPUT_GRID, -1)[::step, ::step]
+                maps.append([base64.b64encode(unit.tobytes()).decode("ascii")
+                             for unit in _scaled(a, low, high).transpose(2, 0, 1)])
                 ranges.append([[low, high]] * layer.n_outputs)
         low, high = _range(picture.output_layer.activation.name)
         return {"unit_grid": UNIT_GRID, "units": maps, "ranges": ranges,
