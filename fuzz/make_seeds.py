@@ -146,6 +146,8 @@ def playground_seeds() -> dict[str, bytes]:
                           b'{"type":"train","epochs":2}',
         "config-live": b'{"type":"config","config":{"learning_rate":0.3,'
                        b'"batch_mode":"minibatch","batch_size":7,"momentum":0.5}}',
+        "config-epochs-per-update": b'{"type":"config","config":{"epochs_per_update":3}}\n'
+                                    b'{"type":"train"}\n{"type":"train","epochs":2}',
         "preset": b'{"type":"config","config":{"preset":"backprop-2-2-2"}}\n'
                   b'{"type":"sample","index":0}',
         "bad": b'{"type":"train","epochs":0}\n[1]\nnot json\n{"type":"x"}',

@@ -69,6 +69,8 @@ def test_features_and_targets():
         ({"n_points": 10**6}, "n_points"),
         ({"loss": "cross_entropy"}, "targets '01' or '0109'"),
         ({"seed": -1}, "seed"),
+        ({"epochs_per_update": 0}, "epochs_per_update must be an integer in [1, 50]"),
+        ({"epochs_per_update": 51}, "epochs_per_update must be an integer in [1, 50]"),
     ],
 )
 def test_bad_settings_are_refused_with_the_field_named(fields, words):
@@ -170,6 +172,20 @@ def test_a_session_ends_its_training_thread_when_closed_or_forgotten():
     del session
     gc.collect()
     assert running() == before
+
+
+def test_epochs_per_update_is_a_setting_and_what_a_train_message_trains():
+    session = Session()
+    answer = protocol.handle(session, '{"type": "config", "config": {"epochs_per_update": 5}}')
+    assert answer["type"] == "state" and answer["config"]["epochs_per_update"] == 5
+    assert protocol.handle(session, '{"type": "train"}')["epoch"] == 5
+    assert protocol.handle(session, '{"type": "train", "epochs": 2}')["epoch"] == 7
+    # a live setting: the network and its epochs stay
+    assert protocol.handle(session, '{"type": "config", "config": {"epochs_per_update": 1}}'
+                           )["frame"]["epoch"] == 7
+    assert protocol.handle(session, '{"type": "train"}')["epoch"] == 8
+    assert Session(PlaygroundConfig.from_dict({"epochs_per_update": 3})).config.to_dict()[
+        "epochs_per_update"] == 3
 
 
 def test_one_sample_is_exactly_one_online_update():

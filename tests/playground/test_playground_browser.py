@@ -164,6 +164,32 @@ def test_the_url_holds_the_whole_configuration(open_page):
     assert page.evaluate("window.__playground.sizes") == [3, 3, 3, 1]
 
 
+def test_every_control_is_in_the_url_and_a_link_reproduces_them(open_page):
+    page = open_page("#dataset=xor&epochs_per_update=5&show_test=true&discretize=true")
+    assert page.get_by_test_id("epochs-per-update").input_value() == "5"
+    assert page.get_by_test_id("show-test").is_checked()
+    assert page.get_by_test_id("discretize").is_checked()
+    page.get_by_test_id("step").click()  # one update: epochs_per_update epochs
+    page.wait_for_function("window.__playground.frame.epoch === 5")
+    # every setting's control (the lecture panel's point is not a setting) has its URL key
+    keys = set(page.evaluate("location.hash.slice(1).split('&').map(p => p.split('=')[0])"))
+    controls = page.eval_on_selector_all(
+        "select, input", "els => els.filter(e => !e.closest('#lecture')).map(e => e.id)")
+    view = {"show-test": "show_test"}  # the page's own settings: URL key by checkbox id
+    assert len(controls) >= 17 and {view.get(c, c) for c in controls} <= keys
+    # a change goes into the URL, and a link with it gives the same settings
+    page.get_by_test_id("epochs-per-update").select_option("2")
+    page.wait_for_function("location.hash.includes('epochs_per_update=2')")
+    page.get_by_test_id("show-test").uncheck()
+    assert "show_test=false" in page.evaluate("location.hash")
+    again = open_page(page.evaluate("location.hash"))
+    assert again.evaluate("window.__playground.config") == page.evaluate(
+        "window.__playground.config")
+    assert not again.get_by_test_id("show-test").is_checked()
+    assert again.get_by_test_id("discretize").is_checked()
+    assert again.get_by_test_id("epochs-per-update").input_value() == "2"
+
+
 def test_the_lecture_panel_shows_the_delta_that_trace_step_computes(open_page):
     page = open_page("#dataset=circle&seed=7&hidden=3")
     page.get_by_test_id("lecture-panel").locator("summary").click()

@@ -23,6 +23,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "seed": (0, 2**31 - 1),
     "hidden_layers": (0, 6),
     "units": (1, 8),
+    "epochs_per_update": (1, 50),
 }
 #: bounds of the real-valued fields (inclusive)
 REAL_LIMITS: dict[str, tuple[float, float]] = {
@@ -41,9 +42,10 @@ CHOICES = {
     "init": ("uniform", "normal", "glorot", "he"),
     "preset": ("", "backprop-2-2-2", "momentum-2-2-1", "xor-step"),
 }
-#: fields that change the optimiser or the batches of a running network (no reset)
+#: fields that change the optimiser, the batches or the epochs per update of a running
+#: network (no reset)
 LIVE_FIELDS = ("learning_rate", "regularization", "reg_rate", "momentum", "batch_mode",
-               "batch_size")  # fmt: skip
+               "batch_size", "epochs_per_update")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class PlaygroundConfig:
     init: str = "glorot"
     seed: int = 1
     preset: str = ""
+    epochs_per_update: int = 1  # epochs of one update (play, step): one "train" message
 
     # -- derived facts ---------------------------------------------------------------------
     @property

@@ -16,6 +16,9 @@ trace        index: a training point         trace (nothing changes)
 download     what: "model" or "script"       file (name, mime, base64 data)
 ping                                         pong
 ===========  ==============================  =================================================
+
+A "train" message without ``epochs`` trains the configuration's ``epochs_per_update`` epochs
+(the page's setting, which is in its URL like every other).
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ import base64
 import json
 
 from ..training import TrainingDivergedError
-from .config import PlaygroundConfig
+from .config import LIMITS, PlaygroundConfig
 from .session import Session
 
 __all__ = ["MAX_EPOCHS", "MAX_MESSAGE", "handle"]
 
 MAX_MESSAGE = 16_384  # characters of one message
-MAX_EPOCHS = 50  # epochs of one "train" message
+MAX_EPOCHS = LIMITS["epochs_per_update"][1]  # epochs of one "train" message
 _FIELDS = {
     "config": {"config"}, "reset": set(), "train": {"epochs"}, "sample": {"index"},
     "trace": {"index"}, "download": {"what"}, "ping": set(),
@@ -99,7 +102,8 @@ def _carry_out(session: Session, message: dict) -> dict:
         session.reset()
         return {"type": "state", **session.state()}
     if kind == "train":
-        session.train(_int_field(message, "epochs", 1, MAX_EPOCHS, default=1))
+        session.train(_int_field(message, "epochs", 1, MAX_EPOCHS,
+                                 default=session.config.epochs_per_update))
         return {"type": "frame", **session.frame()}
     last = len(session.F_train) - 1
     if kind == "sample":

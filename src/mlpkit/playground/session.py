@@ -114,7 +114,8 @@ class Session:
         return True
 
     def _set_live(self, changed: set[str]) -> None:
-        self._live.stop()  # its learning-rate schedule would put the old rate back
+        if changed != {"epochs_per_update"}:  # (the page's business: train's epochs)
+            self._live.stop()  # its learning-rate schedule would put the old rate back
         values = {}
         fresh = build_optimizer(self.config)
         for name in ("learning_rate", "momentum", "weight_decay", "l1"):

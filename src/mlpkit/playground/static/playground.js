@@ -5,7 +5,9 @@ const FEATURES = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"];
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂",
   sinx1: "sin(x₁)", sinx2: "sin(x₂)" };
 const NUMERIC = new Set(["n_points", "noise", "train_ratio", "batch_size", "learning_rate",
-  "reg_rate", "momentum", "seed"]);
+  "reg_rate", "momentum", "seed", "epochs_per_update"]);
+const VIEW = { show_test: "show-test", discretize: "discretize" };  // URL keys of the page's own
+                                                                    // settings: their checkboxes
 const NODE = 40, GAP = 10, TOP = 36;
 
 const $ = (id) => document.getElementById(id);
@@ -13,7 +15,7 @@ const S = {                    // page state
   ws: null, nextId: 1, waiting: new Map(), config: null, sizes: [], activations: [],
   domain: [-6, 6], problem: "classification", trainPoints: [], testPoints: [],
   frame: null, playing: false, curve: [], selectedPoint: 0, selectedLink: null,
-  lastTrace: null, framesDrawn: 0, firstFrameAt: 0, speed: 1,
+  lastTrace: null, framesDrawn: 0, firstFrameAt: 0,
 };
 window.__playground = S;       // for tests and measurements
 
@@ -93,12 +95,13 @@ function connect() {
 }
 
 /* ---------- the URL holds the whole configuration ---------- */
-function configFromHash() {
+function configFromHash() {             // the server's settings; the page's own (VIEW) are set here
   const config = {};
   for (const part of location.hash.replace(/^#/, "").split("&")) {
     if (!part.includes("=")) continue;
     const [key, raw] = part.split("=").map(decodeURIComponent);
-    if (key === "features") config.features = raw ? raw.split(",") : [];
+    if (key in VIEW) $(VIEW[key]).checked = raw === "true" || raw === "1";
+    else if (key === "features") config.features = raw ? raw.split(",") : [];
     else if (key === "hidden") config.hidden = raw ? raw.split(",").map(Number) : [];
     else if (NUMERIC.has(key)) config[key] = Number(raw);
     else config[key] = raw;
@@ -108,6 +111,7 @@ function configFromHash() {
 function writeHash(config) {
   const parts = Object.entries(config).map(([k, v]) =>
     `${k}=${encodeURIComponent(Array.isArray(v) ? v.join(",") : String(v))}`);
+  for (const [key, id] of Object.entries(VIEW)) parts.push(`${key}=${$(id).checked}`);
   history.replaceState(null, "", "#" + parts.join("&"));
 }
 function change(fields) {             // a control changed: send the new settings
@@ -142,7 +146,7 @@ function applyState(state) {
 }
 function setControls(c) {
   for (const key of ["learning_rate", "activation", "regularization", "reg_rate", "loss", "targets",
-    "optimizer", "momentum", "init", "preset", "dataset", "batch_mode", "n_points"]) {
+    "optimizer", "momentum", "init", "preset", "dataset", "batch_mode", "n_points", "epochs_per_update"]) {
     const el = $(key), value = String(c[key]);
     if (![...el.options].some((o) => o.value === value)) el.add(new Option(value, value));
     el.value = value;
@@ -354,7 +358,7 @@ function drawPoints() {
 /* ---------- play / step / reset ---------- */
 async function loop() {              // two requests in flight: the server trains the next
   S.looping = true;                   // update while the page draws this one
-  const next = () => send({ type: "train", epochs: S.speed });
+  const next = () => send({ type: "train" });  // epochs_per_update epochs (the setting)
   const inflight = [next(), next()];
   while (inflight.length) {
     const answer = await inflight.shift();
@@ -462,7 +466,7 @@ function saveFile(answer) {
 /* ---------- wiring ---------- */
 function wire() {
   $("play").onclick = () => (S.playing ? pause() : play());
-  $("step").onclick = () => { pause(); send({ type: "train", epochs: S.speed }).then(() => { if ($("lecture").open) requestTrace(); }); };
+  $("step").onclick = () => { pause(); send({ type: "train" }).then(() => { if ($("lecture").open) requestTrace(); }); };
   $("reset").onclick = () => { pause(); send({ type: "reset" }); };
   const sample = () => { pause(); send({ type: "sample", index: S.selectedPoint }); };
   $("sample").onclick = sample; $("lecture-sample").onclick = sample;
@@ -477,13 +481,12 @@ function wire() {
       change(fields);
     };
   }
-  for (const key of ["learning_rate", "reg_rate", "momentum", "n_points", "train_ratio", "noise", "batch_size", "seed"]) {
+  for (const key of ["learning_rate", "reg_rate", "momentum", "n_points", "train_ratio", "noise", "batch_size", "seed", "epochs_per_update"]) {
     $(key).onchange = () => change({ [key]: Number($(key).value) });
   }
   for (const key of ["train_ratio", "noise", "batch_size"]) $(key).oninput = () => { $(key + "_text").textContent = $(key).value; };
-  $("speed").onchange = () => { S.speed = Number($("speed").value); };
-  $("show-test").onchange = drawPoints;
-  $("discretize").onchange = () => S.frame && drawFrame(S.frame);
+  $("show-test").onchange = () => { drawPoints(); if (S.config) writeHash(S.config); };
+  $("discretize").onchange = () => { if (S.frame) drawFrame(S.frame); if (S.config) writeHash(S.config); };
   $("download-model").onclick = () => send({ type: "download", what: "model" });
   $("download-script").onclick = () => send({ type: "download", what: "script" });
   $("lecture").addEventListener("toggle", () => { drawPoints(); if ($("lecture").open) requestTrace(); });
