@@ -174,6 +174,27 @@ def test_a_session_ends_its_training_thread_when_closed_or_forgotten():
     assert running() == before
 
 
+def test_overlapping_kept_alive_calls_leave_the_blas_threads_as_they_were():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]
+
+    one, two = Session(), Session()
+    one.train(1)  # loads what training loads (numba, the BLAS libraries)
+    one.close()
+    before = blas_threads()
+    if max(before, default=1) < 2:
+        pytest.skip("a one-thread BLAS cannot show a changed thread count")
+    one.train(1)  # mlpkit.train sets one BLAS thread for these small products...
+    two.train(1)
+    assert max(blas_threads()) == 1
+    one.close()  # ...and the calls end in the other order than they began
+    two.close()
+    assert blas_threads() == before
+
+
 def test_epochs_per_update_is_a_setting_and_what_a_train_message_trains():
     session = Session()
     answer = protocol.handle(session, '{"type": "config", "config": {"epochs_per_update": 5}}')

@@ -13,11 +13,17 @@ network, optimiser and generator, and k epochs in one call equal k calls of one 
 generator draws each epoch's order; the optimiser keeps its state). While the run is parked
 the network may be read (the page's frame: losses, weights, heatmaps); anything that changes
 the network, the optimiser, the data or the batches must :meth:`LiveTraining.stop` it first.
+
+A parked call keeps the BLAS thread count that :func:`mlpkit.train` set for it (threadpoolctl
+sets it for the whole process and restores it when the call ends). Calls of several tabs that
+overlap end in any order, so the last restore could leave another call's setting behind: when
+the last kept-alive call of the process ends, the counts from before the first are put back.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +39,36 @@ __all__ = ["EPOCHS_PER_CALL", "LiveTraining"]
 #: epochs of one kept-alive call of :func:`mlpkit.train` (its History holds one row each);
 #: a longer run continues in a new call, which gives the same numbers
 EPOCHS_PER_CALL = 1000
+
+
+class _BlasThreads:
+    """The process's BLAS thread counts from before the first of the kept-alive calls that
+    run now, put back when the last of them ends."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.before: list[tuple[Any, int]] = []  # (threadpoolctl library controller, threads)
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.running == 0:
+                from threadpoolctl import ThreadpoolController
+
+                self.before = [(library, library.num_threads)
+                               for library in ThreadpoolController().lib_controllers]
+            self.running += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0:
+                for library, threads in self.before:
+                    library.set_num_threads(threads)
+                self.before = []
+
+
+_BLAS = _BlasThreads()
 
 
 class _Gate(Callback):
@@ -139,11 +175,13 @@ def _differ(new: dict, old: dict) -> bool:
 
 def _run(gate: _Gate, arguments: dict, epochs: int) -> None:
     """The training thread: one call of :func:`mlpkit.train`, its end told to the gate."""
+    _BLAS.enter()
     try:
         train(**arguments, epochs=epochs, callbacks=[gate])
     except BaseException as error:  # handed to the waiting caller, who raises it
         gate.error = error
     finally:
+        _BLAS.leave()
         with gate.condition:
             gate.finished = True
             gate.condition.notify_all()
