@@ -2,8 +2,10 @@
 
 Every press of play sends a "train" message per update (one epoch by default). Calling
 :func:`mlpkit.train` afresh for each costs its set-up every time (checking the data, choosing
-and applying the BLAS thread count, building the engine and the batches): about 2 ms of the
-5 to 6 ms an epoch of the 2-8-8-1 page network takes on 250 points. :class:`LiveTraining`
+and applying the BLAS thread count, building the engine and the batches): for the 2-8-8-1 page
+network on 250 points, an epoch took 2.4 to 5.0 ms as a fresh call against 1.2 to 3.5 ms kept
+alive, and 14 to 30 ms against 2.5 to 16 ms with four busy processes on the two cores (the
+set-up's /proc reads and library scan; benchmarks/playground_speed.py). :class:`LiveTraining`
 instead starts one call of :func:`mlpkit.train` in a worker thread, for up to
 :data:`EPOCHS_PER_CALL` epochs, and parks it between updates in a callback's
 ``on_epoch_end``; :meth:`LiveTraining.train` lets it run ``k`` more epochs and waits for them.
