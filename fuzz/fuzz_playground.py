@@ -12,6 +12,7 @@ import sys
 from _common import main
 
 from mlpkit.playground import Session
+from mlpkit.playground.config import CHOICES, LIMITS
 from mlpkit.playground.protocol import encode, handle
 
 CONTRACT = (
@@ -51,8 +52,19 @@ def _send_all(session: Session, data: bytes) -> None:
 
 
 def prepare() -> None:
-    """Compile what training needs (numba) before -timeout counts."""
-    test_one_input(b'{"type":"train","epochs":1}\n{"type":"sample","index":0}')
+    """Compile what training needs (numba) before -timeout counts.
+
+    numba compiles the online kernel once per network depth and preset (each is its own
+    specialisation, cached on disk afterwards): the campaign's one timeout was such a
+    compilation, 2 s on a quiet machine, 15 s under a load of 10 (corpus
+    ``regression-timeout-first-compile``). So every depth and every preset trains once here.
+    """
+    configs = [{"hidden": [2] * depth} for depth in range(LIMITS["hidden_layers"][1] + 1)]
+    configs += [{"preset": name} for name in CHOICES["preset"] if name]
+    for config in configs:
+        setup = json.dumps({"type": "config", "config": config})
+        test_one_input(f'{setup}\n{{"type":"train","epochs":1}}\n'
+                       '{"type":"sample","index":0}'.encode())
 
 
 if __name__ == "__main__":
