@@ -3,6 +3,8 @@ estimators and the CLI. No timings here."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
@@ -67,11 +69,11 @@ def test_a_busy_machine_gets_only_its_idle_cores(monkeypatch, tmp_path):
     monkeypatch.setattr(policy, "usable_cores", lambda: 2)
     loadavg = tmp_path / "loadavg"
     loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # this process and two others
-    assert policy.idle_cores(2, str(loadavg), own_running=1) == 1
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=None) == 1
     loadavg.write_text("0.10 0.10 0.10 1/412 12345\n")  # only this process
     assert policy.idle_cores(2, str(loadavg), own_running=1) == 2
     loadavg.write_text("9.0 9.0 9.0 17/412 12345\n")
-    assert policy.idle_cores(16, str(loadavg), own_running=1) == 1
+    assert policy.idle_cores(16, str(loadavg), own_running=1, proc=None) == 1
     assert policy.idle_cores(4, str(tmp_path / "missing")) == 4  # no /proc: all idle
     monkeypatch.setattr(policy, "idle_cores", lambda: 1)
     assert policy.choose_threads(None, [784, 512, 256, 10], 128) == 1
@@ -84,13 +86,57 @@ def test_this_process_own_spinning_threads_are_not_competition(tmp_path):
     loadavg = tmp_path / "loadavg"
     loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # three runnable tasks in all ...
     assert policy.idle_cores(2, str(loadavg), own_running=3) == 2  # ... all of them ours
-    assert policy.idle_cores(2, str(loadavg), own_running=2) == 1  # one other process
+    assert policy.idle_cores(2, str(loadavg), own_running=2, proc=None) == 1  # one other
     tasks = tmp_path / "task"
     for tid, state in ((1, "R"), (2, "S"), (3, "R"), (4, "D")):
         (tasks / str(tid)).mkdir(parents=True)
         (tasks / str(tid) / "stat").write_text(f"{tid} (a (name)) {state} 1 1 1\n")
     assert policy.own_runnable_threads(str(tasks)) == 2
     assert policy.own_runnable_threads(str(tmp_path / "none")) == 1
+
+
+def _fake_proc(root, processes):
+    """A /proc tree: {pid: [(state, nice), ...]} (one entry per thread; the first is the
+    process's own stat line, as the kernel shows the thread-group leader there)."""
+    for pid, threads in processes.items():
+        leader_state, leader_nice = threads[0]
+        rest = " ".join(["0"] * 15)  # ppid ... priority: fields 1-15 after the state
+        (root / str(pid) / "task").mkdir(parents=True)
+        (root / str(pid) / "stat").write_text(
+            f"{pid} (fuzz (x)) {leader_state} {rest} {leader_nice} {len(threads)} 0\n")
+        for tid, (state, nice) in enumerate(threads, start=pid):
+            (root / str(pid) / "task" / str(tid)).mkdir()
+            (root / str(pid) / "task" / str(tid) / "stat").write_text(
+                f"{tid} (fuzz (x)) {state} {rest} {nice} {len(threads)} 0\n")
+    (root / "self").mkdir()  # not a process id: skipped
+
+
+def test_niced_background_jobs_are_not_competition(tmp_path, monkeypatch):
+    """Two ``nice 19`` fuzzing jobs on a 2-core machine take 1.4% of a core each from a
+    ``nice 0`` thread: the policy must keep both cores (it gave one, so that compare.py's C3
+    and C4 ran one BLAS thread against PyTorch's two)."""
+    proc = tmp_path / "proc"
+    _fake_proc(proc, {10: [("R", 19)], 11: [("R", 19)], 12: [("S", 0)], 99: [("R", 0)]})
+    # 99 is this process: never counted
+    weighed = policy.competing_tasks(str(proc), own_pid=99, own_nice=0)
+    assert weighed == pytest.approx(2 * 1.25**-19)
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # this process and the two jobs
+    monkeypatch.setattr(os, "getpid", lambda: 99)
+    monkeypatch.setattr(os, "getpriority", lambda which, who: 0)
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=str(proc)) == 2
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=None) == 1
+    # the same jobs at this process's priority are competition, one core each
+    _fake_proc(tmp_path / "busy", {10: [("R", 0)], 11: [("R", 0)]})
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=str(tmp_path / "busy")) == 1
+    # a multi-threaded process counts its runnable threads, not its leader's state
+    _fake_proc(tmp_path / "threads", {20: [("S", 0), ("R", 0), ("R", 0), ("S", 0)]})
+    assert policy.competing_tasks(str(tmp_path / "threads"), own_pid=99, own_nice=0) == 2
+    # a process running at nice 5 against a nice 0 one: 0.33 of a core, rounded to none
+    _fake_proc(tmp_path / "nice5", {30: [("R", 5)]})
+    assert policy.competing_tasks(str(tmp_path / "nice5"), own_pid=99,
+                                  own_nice=0) == pytest.approx(1.25**-5)
+    assert policy.competing_tasks(str(tmp_path / "missing")) is None
 
 
 def test_the_limit_holds_inside_the_block_and_is_lifted_after():

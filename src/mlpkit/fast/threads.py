@@ -18,6 +18,12 @@ through environment variables, which only act before NumPy is loaded).
     system without it, every core counts as idle), and at least one. With two other busy
     processes on two cores that is one thread: the step then runs at its fair share instead of
     collapsing (5–14× slower measured for C1–C4's products with two spinning threads);
+  - **low-priority work is not competition**: when ``/proc/loadavg`` shows other runnable
+    tasks, each is weighed by the scheduler's share it takes from this process, 1.25^(own
+    nice − its nice) at most 1 (Linux's CFS weights), read from ``/proc/<pid>/stat``. A
+    ``nice 19`` background job takes 1.4% of a core from a ``nice 0`` thread, so two of them
+    leave both cores idle: counted as two busy cores they had made training run one BLAS
+    thread against PyTorch's two (C3 and C4 of ``benchmarks/compare.py`` about 1.8× slower);
   - **one thread inside a Dask worker** (several workers share a machine; Dask's nanny also sets
     ``OPENBLAS_NUM_THREADS=1`` for worker processes it starts, this covers the others).
 
@@ -39,7 +45,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SMALL_PRODUCT", "blas_threads", "check_threads", "choose_threads", "idle_cores"]
+__all__ = [
+    "SMALL_PRODUCT",
+    "blas_threads",
+    "check_threads",
+    "choose_threads",
+    "competing_tasks",
+    "idle_cores",
+]
 
 #: multiply-adds of the largest product below which one BLAS thread is used
 SMALL_PRODUCT = 1 << 20
@@ -78,12 +91,51 @@ def own_runnable_threads(tasks: str = "/proc/self/task") -> int:
     return max(1, count)
 
 
+#: share of a core that a task of nice n takes from one of nice n − 1 (CFS weights)
+NICE_STEP = 1.25
+
+
+def _stat_fields(path: str) -> list[str]:
+    """The fields of a ``/proc/.../stat`` file after the command name (state first)."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def competing_tasks(proc: str = "/proc", own_pid: int | None = None,
+                    own_nice: int | None = None) -> float | None:
+    """Runnable tasks of other processes, each weighed by the share of a core it takes from
+    a thread of this process: 1.25^(own nice − its nice), at most 1 (so a ``nice 19`` job
+    counts 0.014 against ``nice 0``). None when ``proc`` cannot be read."""
+    own_pid = os.getpid() if own_pid is None else own_pid
+    own_nice = os.getpriority(os.PRIO_PROCESS, 0) if own_nice is None else own_nice
+    try:
+        pids = [name for name in os.listdir(proc) if name.isdigit() and int(name) != own_pid]
+    except OSError:
+        return None
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = _stat_fields(f"{proc}/{pid}/stat")  # state ... nice (16) threads (17)
+            states = [(fields[0], int(fields[16]))]
+            if int(fields[17]) > 1:  # the threads' own states (the first is only the leader's)
+                states = [(task[0], int(task[16])) for task in (
+                    _stat_fields(f"{proc}/{pid}/task/{tid}/stat")
+                    for tid in os.listdir(f"{proc}/{pid}/task"))]
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+        total += sum(min(1.0, NICE_STEP ** (own_nice - nice))
+                     for state, nice in states if state == "R")
+    return total
+
+
 def idle_cores(cores: int | None = None, loadavg: str = "/proc/loadavg",
-               own_running: int | None = None) -> int:
+               own_running: int | None = None, proc: str | None = "/proc") -> int:
     """Usable cores less the runnable tasks of *other* processes right now (at least 1).
 
     This process's own runnable threads (say PyTorch's or the BLAS's workers still spinning
-    after a product) are not competition: they are subtracted from the kernel's count.
+    after a product) are not competition: they are subtracted from the kernel's count. When
+    others run, each is weighed by its priority (:func:`competing_tasks` over ``proc``;
+    ``proc=None`` counts every runnable task as a whole core).
     """
     cores = usable_cores() if cores is None else cores
     try:
@@ -92,7 +144,12 @@ def idle_cores(cores: int | None = None, loadavg: str = "/proc/loadavg",
     except (OSError, ValueError, IndexError):
         return cores
     own = own_runnable_threads() if own_running is None else max(1, own_running)
-    return max(1, min(cores, cores - (running - own)))
+    others = running - own
+    if others > 0 and proc is not None:
+        weighed = competing_tasks(proc)
+        if weighed is not None:
+            others = min(others, math.floor(weighed + 0.5))
+    return max(1, min(cores, cores - others))
 
 
 def in_dask_worker() -> bool:
