@@ -296,6 +296,34 @@ def test_gradient_check_bound_agrees_with_the_exact_sum(scale, fill, bounded, fi
     assert _check_for(scale, fill) == (bounded, finite)
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_kernel_norms_for_the_gradient_bound_are_the_exact_sums(hidden, dtype):
+    """The fused kernels sum ‖a‖² (identity, ReLU, sigmoid) and ‖δ‖² of the hidden layers
+    while writing them; GradientCheck uses those instead of BLAS dots: they must be the
+    dots' values (to rounding), and unknown (None) where no kernel sums them (tanh's a)."""
+    rng = np.random.default_rng(3)
+    net = mlp([6, 7, 5, 3], activation=hidden, output_activation="softmax", seed=2,
+              dtype=dtype)
+    engine = FastEngine(net, CrossEntropy(), Adam())
+    x = rng.normal(size=(2, 6)).astype(dtype)  # 2 rows: every layer takes the bound
+    engine.forward_loss(x, np.eye(3, dtype=dtype)[rng.integers(0, 3, 2)])
+    engine.backward()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for i, layer in enumerate(net.dense_layers[:-1]):
+        if hidden == "tanh":
+            assert engine.a_norm2[i] is None
+        else:
+            assert engine.a_norm2[i] == pytest.approx(float(np.vdot(layer.a, layer.a)), rel=rtol)
+        delta = layer.last_delta
+        assert engine.delta_norm2[i] == pytest.approx(float(np.vdot(delta, delta)), rel=rtol)
+    assert engine.delta_norm2[-1] is None
+    assert engine.gradient_sum() == 0.0  # shown finite by the bound
+    engine.delta_norm2[1] = np.inf  # a sum that overflowed: the exact test decides
+    assert engine.gradient_sum() == GradientCheck(net).total() != 0.0
+
+
 def test_training_data_with_huge_finite_values_is_accepted():
     # Σ x² overflows float32 here, so the chunked isfinite test decides (and accepts)
     net = mlp([3, 2], output_activation="identity", seed=0)

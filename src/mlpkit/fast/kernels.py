@@ -155,29 +155,52 @@ def adam_update(
 # written per element in the same operation order.
 
 
-def _bias_activation(z, b, kind, scale, a):  # pragma: no cover - compiled by numba
+def _bias_activation(z, b, kind, scale, a, squares):  # pragma: no cover - compiled by numba
     # z += b and, in the same pass, a = σ(z) for identity and ReLU (np.maximum(z, 0): NaN
     # stays NaN) or the argument of the tanh for sigmoid (z/2) and tanh (z): the tanh itself
     # is NumPy's vectorised one (numba's scalar tanh costs 13 times as much), applied after.
+    # Returns Σ a² for identity and ReLU (the next layer's ‖a_prev‖² for the gradient bound,
+    # summed per column in ``squares``, so the pass stays vectorised), else -1 (not known).
     n, m = z.shape
+    for j in range(m):
+        squares[j] = scale - scale
     for i in range(n):
         for j in range(m):
             v = z[i, j] + b[j]
             z[i, j] = v
             if kind == 3:
-                a[i, j] = v if (v > 0 or v != v) else scale - scale
+                r = v if (v > 0 or v != v) else scale - scale
+                a[i, j] = r
+                squares[j] += r * r
             elif kind == 0:
                 a[i, j] = v
+                squares[j] += v * v
             else:
                 a[i, j] = v * scale
+    if kind == 0 or kind == 3:
+        return _total_c(squares)
+    return -1.0
 
 
-def _sigmoid_finish(a, half, one):  # pragma: no cover - compiled by numba
-    # a = ½(1 + tanh(z/2)), the last two passes of Sigmoid.value in one
+def _total(squares):  # pragma: no cover - inlined by numba
+    total = 0.0
+    for j in range(squares.shape[0]):
+        total += squares[j]
+    return total
+
+
+def _sigmoid_finish(a, half, one, squares):  # pragma: no cover - compiled by numba
+    # a = ½(1 + tanh(z/2)), the last two passes of Sigmoid.value in one; returns Σ a² (as
+    # _bias_activation does for identity and ReLU)
     n, m = a.shape
+    for j in range(m):
+        squares[j] = half - half
     for i in range(n):
         for j in range(m):
-            a[i, j] = (a[i, j] + one) * half
+            r = (a[i, j] + one) * half
+            a[i, j] = r
+            squares[j] += r * r
+    return _total_c(squares)
 
 
 def _delta(kind, z, a, g, one):  # pragma: no cover - inlined by numba
@@ -265,26 +288,33 @@ def _cross_entropy_output(a, sums, z, t, scale, delta, grad_b):  # pragma: no co
     return total
 
 
-def _hidden_delta(grad_a, z, a, kind, one, delta, grad_b):  # pragma: no cover - numba
-    # δ = (δ_next Wᵀ) ⊙ σ'(z) and ∂E/∂b = Σ δ, one call
+def _hidden_delta(grad_a, z, a, kind, one, delta, grad_b, squares):  # pragma: no cover
+    # δ = (δ_next Wᵀ) ⊙ σ'(z) and ∂E/∂b = Σ δ, one call; returns ‖δ‖² (summed per column in
+    # ``squares``) for the gradient bound
     n, m = a.shape
+    for j in range(m):
+        squares[j] = one - one
     for i in range(n):
         for j in range(m):
-            delta[i, j] = _delta_c(kind, z[i, j], a[i, j], grad_a[i, j], one)
+            d = _delta_c(kind, z[i, j], a[i, j], grad_a[i, j], one)
+            delta[i, j] = d
+            squares[j] += d * d
     _column_sums_c(delta, grad_b)
+    return _total_c(squares)
 
 
-_delta_c = _column_sums_c = None  # the compiled helpers, set by _load_fused
+_delta_c = _column_sums_c = _total_c = None  # the compiled helpers, set by _load_fused
 
 
 def _load_fused() -> dict:
-    global _delta_c, _column_sums_c
+    global _delta_c, _column_sums_c, _total_c
     kernels = _load()
     if kernels and "bias_activation" not in kernels:
         import numba
 
         inline = numba.njit(inline="always", error_model="numpy", cache=True)
         _delta_c, _column_sums_c = inline(_delta), inline(_column_sums)
+        _total_c = inline(_total)
         jit = numba.njit(nogil=True, error_model="numpy", cache=True)
         kernels["bias_activation"] = jit(_bias_activation)
         kernels["sigmoid_finish"] = jit(_sigmoid_finish)
