@@ -197,3 +197,91 @@ def test_dask_workers_get_one_thread():
         inside = client.submit(policy.in_dask_worker).result()
         chosen = client.submit(policy.choose_threads, None, [784, 512, 256, 10], 128).result()
     assert inside and chosen == 1
+
+
+class FakeClock:
+    """time.perf_counter for the guard: each step takes what the test says."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _steps(guard, clock, seconds, n, samples=64):
+    for _ in range(n):
+        guard.batch_start()
+        clock.now += seconds
+        guard.batch_end(samples)
+
+
+def test_collapse_guard_drops_to_one_thread_after_steps_collapse(monkeypatch):
+    if not blas_counts():
+        pytest.skip("threadpoolctl finds no BLAS library")
+    clock = FakeClock()
+    monkeypatch.setattr(policy.time, "perf_counter", clock)
+    before = blas_counts()
+    with policy.blas_threads(2, [784, 100, 10], 64) as chosen, \
+            policy.CollapseGuard(chosen) as guard:
+        _steps(guard, clock, 0.001, 50)  # steady
+        _steps(guard, clock, 0.01, policy.CollapseGuard.SLOW_STEPS - 1)  # a short blip
+        _steps(guard, clock, 0.001, 5)
+        assert guard.dropped == 0 and set(blas_counts()) == {2}
+        _steps(guard, clock, 0.001, 1, samples=16)  # a small last batch: per sample, as fast
+        _steps(guard, clock, 0.02, policy.CollapseGuard.SLOW_STEPS)  # collapsed, 0.16 s
+        assert guard.dropped == 1 and set(blas_counts()) == {1}
+        monkeypatch.setattr(policy, "idle_cores", lambda: 1)  # still busy: stays at one
+        guard.epoch_start()
+        assert set(blas_counts()) == {1}
+        monkeypatch.setattr(policy, "idle_cores", lambda: 2)  # idle again: both back
+        guard.epoch_start()
+        assert guard.active and set(blas_counts()) == {2}
+        _steps(guard, clock, 0.02, policy.CollapseGuard.SLOW_STEPS)  # fastest seen is reset
+        assert guard.dropped == 1
+        _steps(guard, clock, 0.001, 1)
+        _steps(guard, clock, 0.02, policy.CollapseGuard.SLOW_STEPS)
+        assert guard.dropped == 2 and set(blas_counts()) == {1}
+    assert blas_counts() == before  # the drop is undone with the run's own limit
+
+
+def test_collapse_guard_needs_enough_slow_time_and_keeps_out_of_explicit_runs(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(policy.time, "perf_counter", clock)
+    quick = policy.CollapseGuard(2)
+    _steps(quick, clock, 1e-5, 10)
+    _steps(quick, clock, 1e-3, 20)  # 100x slower, but 20 ms in all: a blip, not a collapse
+    assert quick.dropped == 0
+    for guard in (policy.CollapseGuard(2, explicit=True), policy.CollapseGuard(1)):
+        _steps(guard, clock, 0.001, 10)
+        _steps(guard, clock, 1.0, 20)
+        assert guard.dropped == 0 and not guard.active
+
+
+def test_train_drops_threads_when_its_steps_collapse(monkeypatch):
+    """train() with the policy's several threads watches its steps (here every step counts as
+    collapsed) and finishes on one thread; the BLAS setting is restored afterwards."""
+    if not blas_counts():
+        pytest.skip("threadpoolctl finds no BLAS library")
+    monkeypatch.setattr(policy, "choose_threads", lambda threads, sizes, rows: 2)
+    monkeypatch.setattr(policy.CollapseGuard, "FACTOR", -1.0)
+    monkeypatch.setattr(policy.CollapseGuard, "SLOW_SECONDS", 0.0)
+    monkeypatch.setattr(policy.CollapseGuard, "SLOW_STEPS", 3)
+
+    class PerBatch(Callback):
+        def on_train_begin(self, network, history, n_batches):
+            self.seen = []
+
+        def on_batch_end(self, epoch, batch, loss):
+            self.seen.append(blas_counts())
+
+    before = blas_counts()
+    x, t = toy()
+    recorder = PerBatch()
+    train(mlp([4, 3, 2], seed=0), x, t, epochs=1, batch_size=8, callbacks=[recorder])
+    assert [set(c) for c in recorder.seen] == [{2}] * 2 + [{1}] * 6
+    assert blas_counts() == before
+    recorder.seen = []
+    train(mlp([4, 3, 2], seed=0), x, t, epochs=1, batch_size=8, callbacks=[recorder],
+          threads=2)  # explicit: never dropped
+    assert [set(c) for c in recorder.seen] == [{2}] * 8

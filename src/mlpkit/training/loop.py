@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fast.threads import blas_threads, check_threads, rows_per_step
+from ..fast.threads import CollapseGuard, blas_threads, check_threads, rows_per_step
 from ..layers import Dropout
 from ..losses import Loss, get_loss
 from ..metrics import accuracy_from_outputs
@@ -173,7 +173,8 @@ def train(
     with open_checkpoint(checkpoint, checkpoint_every, resume, rng) as checkpointed:
         data = TrainingData.prepare(network, run.loss, X, T, validation_data,
                                     settings["validation_split"], rng)
-        with blas_threads(threads, network.sizes, rows_per_step(X, batch_size)):
+        with (blas_threads(threads, network.sizes, rows_per_step(X, batch_size)) as chosen,
+              CollapseGuard(chosen, explicit=threads is not None) as run.guard):
             return run.train(data, checkpointed, rng, engine)
 
 
@@ -194,6 +195,7 @@ class _Run:
         self.schedule, self.stopper, self.callbacks = schedule, stopper, callbacks
         self.history, self.settings = history, settings
         self.dropouts = [layer for layer in network.layers if isinstance(layer, Dropout)]
+        self.guard = CollapseGuard(1)  # train() sets the run's own (BLAS threads watched)
 
     def train(self, data: TrainingData, checkpointed: CheckpointedRun,
               rng: np.random.Generator, engine: str) -> History:
@@ -258,8 +260,10 @@ class _Run:
         if self.compiled is not None:
             stopped = self.compiled.epoch(self, epoch, first_batch, order)
             return self.end_of_epoch(epoch, started, interrupted=stopped)
-        interrupted_at, stop = None, tally.counted
+        interrupted_at, stop, guard = None, tally.counted, self.guard
+        guard.epoch_start()
         for batch in range(first_batch, batches.count):
+            guard.batch_start()
             xb, tb = batches.get(batch, order)
             start, stop = batches.bounds(batch)
             batch_loss = engine.forward_loss(xb, tb)  # forward pass and loss
@@ -268,6 +272,7 @@ class _Run:
             self._check_gradients(epoch, batch, batch_loss)
             tally.add(engine.output, tb, batch_loss, start, stop)
             engine.step()  # gradient descent step
+            guard.batch_end(stop - start)  # other work took a core: one BLAS thread
             if self._batch_end(epoch, batch, batch_loss):
                 interrupted_at = batch + 1
                 break
