@@ -95,9 +95,10 @@ def test_this_process_own_spinning_threads_are_not_competition(tmp_path):
     assert policy.own_runnable_threads(str(tmp_path / "none")) == 1
 
 
-def _fake_proc(root, processes):
+def _fake_proc(root, processes, autogroups=None):
     """A /proc tree: {pid: [(state, nice), ...]} (one entry per thread; the first is the
-    process's own stat line, as the kernel shows the thread-group leader there)."""
+    process's own stat line, as the kernel shows the thread-group leader there);
+    ``autogroups``: {pid: "name nice"} and sched_autogroup_enabled on, or None (off)."""
     for pid, threads in processes.items():
         leader_state, leader_nice = threads[0]
         rest = " ".join(["0"] * 15)  # ppid ... priority: fields 1-15 after the state
@@ -109,34 +110,54 @@ def _fake_proc(root, processes):
             (root / str(pid) / "task" / str(tid) / "stat").write_text(
                 f"{tid} (fuzz (x)) {state} {rest} {nice} {len(threads)} 0\n")
     (root / "self").mkdir()  # not a process id: skipped
+    (root / "sys" / "kernel").mkdir(parents=True)
+    (root / "sys" / "kernel" / "sched_autogroup_enabled").write_text(
+        "0\n" if autogroups is None else "1\n")
+    for pid, group in (autogroups or {}).items():
+        (root / str(pid)).mkdir(exist_ok=True)
+        name, nice = group.split()
+        (root / str(pid) / "autogroup").write_text(f"/autogroup-{name} nice {nice}\n")
+    return str(root)
 
 
-def test_niced_background_jobs_are_not_competition(tmp_path, monkeypatch):
-    """Two ``nice 19`` fuzzing jobs on a 2-core machine take 1.4% of a core each from a
-    ``nice 0`` thread: the policy must keep both cores (it gave one, so that compare.py's C3
-    and C4 ran one BLAS thread against PyTorch's two)."""
-    proc = tmp_path / "proc"
-    _fake_proc(proc, {10: [("R", 19)], 11: [("R", 19)], 12: [("S", 0)], 99: [("R", 0)]})
-    # 99 is this process: never counted
-    weighed = policy.competing_tasks(str(proc), own_pid=99, own_nice=0)
-    assert weighed == pytest.approx(2 * 1.25**-19)
+def test_competition_is_weighed_by_priority(tmp_path, monkeypatch):
+    """Without session groups, two ``nice 19`` jobs take 1.4% of a core each from a ``nice 0``
+    thread: both cores stay this run's. This process (99) never counts."""
+    proc = _fake_proc(tmp_path / "proc",
+                      {10: [("R", 19)], 11: [("R", 19)], 12: [("S", 0)], 99: [("R", 0)]})
+    assert policy.competing_tasks(proc, own_pid=99, own_nice=0) == pytest.approx(2 * 1.25**-19)
     loadavg = tmp_path / "loadavg"
     loadavg.write_text("2.10 1.50 0.90 3/412 12345\n")  # this process and the two jobs
     monkeypatch.setattr(os, "getpid", lambda: 99)
     monkeypatch.setattr(os, "getpriority", lambda which, who: 0)
-    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=str(proc)) == 2
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=proc) == 2
     assert policy.idle_cores(2, str(loadavg), own_running=1, proc=None) == 1
     # the same jobs at this process's priority are competition, one core each
-    _fake_proc(tmp_path / "busy", {10: [("R", 0)], 11: [("R", 0)]})
-    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=str(tmp_path / "busy")) == 1
+    busy = _fake_proc(tmp_path / "busy", {10: [("R", 0)], 11: [("R", 0)]})
+    assert policy.idle_cores(2, str(loadavg), own_running=1, proc=busy) == 1
     # a multi-threaded process counts its runnable threads, not its leader's state
-    _fake_proc(tmp_path / "threads", {20: [("S", 0), ("R", 0), ("R", 0), ("S", 0)]})
-    assert policy.competing_tasks(str(tmp_path / "threads"), own_pid=99, own_nice=0) == 2
+    threads = _fake_proc(tmp_path / "threads", {20: [("S", 0), ("R", 0), ("R", 0), ("S", 0)]})
+    assert policy.competing_tasks(threads, own_pid=99, own_nice=0) == 2
     # a process running at nice 5 against a nice 0 one: 0.33 of a core, rounded to none
-    _fake_proc(tmp_path / "nice5", {30: [("R", 5)]})
-    assert policy.competing_tasks(str(tmp_path / "nice5"), own_pid=99,
-                                  own_nice=0) == pytest.approx(1.25**-5)
+    nice5 = _fake_proc(tmp_path / "nice5", {30: [("R", 5)]})
+    assert policy.competing_tasks(nice5, own_pid=99, own_nice=0) == pytest.approx(1.25**-5)
     assert policy.competing_tasks(str(tmp_path / "missing")) is None
+
+
+def test_niced_jobs_of_another_session_compete_where_the_kernel_groups_sessions(tmp_path):
+    """With sched_autogroup (the development machine's kernel), each session gets an equal
+    share whatever its tasks' nice values: ``nice 19`` fuzzing jobs started from another
+    shell took two thirds of the machine from two ``nice 0`` processes (measured), so they
+    are busy cores; a niced job of this process's own session still is not."""
+    proc = _fake_proc(tmp_path / "proc",
+                      {10: [("R", 19)], 11: [("R", 19)], 12: [("R", 19)], 99: [("R", 0)]},
+                      autogroups={10: "7 0", 11: "8 0", 12: "3 0", 99: "3 0"})
+    assert policy.competing_tasks(proc, own_pid=99, own_nice=0) == pytest.approx(
+        2 + 1.25**-19)
+    # a session niced as a whole (echo 19 > /proc/<pid>/autogroup) is weighed by that
+    niced = _fake_proc(tmp_path / "niced", {10: [("R", 0)], 99: [("R", 0)]},
+                       autogroups={10: "7 19", 99: "3 0"})
+    assert policy.competing_tasks(niced, own_pid=99, own_nice=0) == pytest.approx(1.25**-19)
 
 
 def test_the_limit_holds_inside_the_block_and_is_lifted_after():

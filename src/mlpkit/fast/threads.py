@@ -18,12 +18,16 @@ through environment variables, which only act before NumPy is loaded).
     system without it, every core counts as idle), and at least one. With two other busy
     processes on two cores that is one thread: the step then runs at its fair share instead of
     collapsing (5–14× slower measured for C1–C4's products with two spinning threads);
-  - **low-priority work is not competition**: when ``/proc/loadavg`` shows other runnable
-    tasks, each is weighed by the scheduler's share it takes from this process, 1.25^(own
-    nice − its nice) at most 1 (Linux's CFS weights), read from ``/proc/<pid>/stat``. A
-    ``nice 19`` background job takes 1.4% of a core from a ``nice 0`` thread, so two of them
-    leave both cores idle: counted as two busy cores they had made training run one BLAS
-    thread against PyTorch's two (C3 and C4 of ``benchmarks/compare.py`` about 1.8× slower);
+  - **competition weighed by priority**: when ``/proc/loadavg`` shows other runnable tasks,
+    each counts by the share of a core it takes from this process's threads under Linux's
+    scheduler (:func:`competing_tasks`): a task of this process's session at 1.25^(own nice −
+    its nice), at most 1 (a ``nice 19`` job next to ``nice 0`` training: 0.014); a task of
+    another session, where the kernel groups sessions (``sched_autogroup``, on in the
+    development machine's kernel and in many distributions'), at its *session's* weight,
+    whatever its own nice value:
+    there a ``nice 19`` fuzzing job started from another shell takes a full share (measured
+    on the development machine: two such jobs made two ``nice 0`` processes 3× slower), so it
+    counts as a busy core;
   - **one thread inside a Dask worker** (several workers share a machine; Dask's nanny also sets
     ``OPENBLAS_NUM_THREADS=1`` for worker processes it starts, this covers the others).
 
@@ -111,17 +115,35 @@ def _stat_fields(path: str) -> list[str]:
         return f.read().rsplit(")", 1)[1].split()
 
 
+def _autogroup(path: str) -> tuple[str, int] | None:
+    """(name, nice) of a ``/proc/<pid>/autogroup`` file ("/autogroup-10 nice 0"), or None."""
+    try:
+        with open(path) as f:
+            name, _, nice = f.read().split()
+        return name, int(nice)
+    except (OSError, ValueError):
+        return None
+
+
 def competing_tasks(proc: str = "/proc", own_pid: int | None = None,
                     own_nice: int | None = None) -> float | None:
     """Runnable tasks of other processes, each weighed by the share of a core it takes from
-    a thread of this process: 1.25^(own nice − its nice), at most 1 (so a ``nice 19`` job
-    counts 0.014 against ``nice 0``). None when ``proc`` cannot be read."""
+    a thread of this process (CFS weights, 1.25 per nice level, at most 1): by its own nice
+    value within this process's session, by its session's (autogroup's) nice value when the
+    kernel groups sessions and it belongs to another. None when ``proc`` cannot be read."""
     own_pid = os.getpid() if own_pid is None else own_pid
     own_nice = os.getpriority(os.PRIO_PROCESS, 0) if own_nice is None else own_nice
     try:
         pids = [name for name in os.listdir(proc) if name.isdigit() and int(name) != own_pid]
     except OSError:
         return None
+    own_group = None
+    try:
+        with open(f"{proc}/sys/kernel/sched_autogroup_enabled") as f:
+            if f.read().strip() == "1":
+                own_group = _autogroup(f"{proc}/{own_pid}/autogroup")
+    except OSError:
+        pass
     total = 0.0
     for pid in pids:
         try:
@@ -133,8 +155,14 @@ def competing_tasks(proc: str = "/proc", own_pid: int | None = None,
                     for tid in os.listdir(f"{proc}/{pid}/task"))]
         except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
-        total += sum(min(1.0, NICE_STEP ** (own_nice - nice))
-                     for state, nice in states if state == "R")
+        running = [nice for state, nice in states if state == "R"]
+        if not running:
+            continue
+        group = None if own_group is None else _autogroup(f"{proc}/{pid}/autogroup")
+        if group is not None and own_group is not None and group[0] != own_group[0]:
+            total += len(running) * min(1.0, NICE_STEP ** (own_group[1] - group[1]))
+        else:
+            total += sum(min(1.0, NICE_STEP ** (own_nice - nice)) for nice in running)
     return total
 
 
