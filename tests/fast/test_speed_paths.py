@@ -227,7 +227,8 @@ def test_compiled_sgd_kernels_equal_the_plain_update_bit_for_bit(dtype, momentum
         for p, g, v in zip(fast_params, step_grads, velocities, strict=True):
             if momentum:
                 kernels.kernel("momentum")(p.reshape(-1), g.reshape(-1), v.reshape(-1),
-                                           cast(0.3), cast(momentum), nesterov)
+                                           cast(0.3), cast(momentum), nesterov,
+                                           cast(np.finfo(dtype).tiny))
             else:
                 kernels.kernel("sgd")(p.reshape(-1), g.reshape(-1), cast(0.3))
     for a, b in zip(fast_params, plain_params, strict=True):
@@ -252,6 +253,52 @@ def test_compiled_adam_kernel_equals_the_plain_update_to_rounding(dtype):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(fast_params, plain_params, strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def _fading_features(dtype, n=4000, seed=3):
+    """Inputs whose first 6 features are non-zero only in the first 40 samples: with data
+    order kept, their weights get gradients in the first steps and exactly 0 ever after, so
+    the optimiser state for them shrinks geometrically into the subnormal range."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 10)).astype(dtype)
+    x[40:, :6] = 0.0
+    return x, rng.integers(0, 3, n)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "adam"])
+def test_subnormal_optimiser_states_are_zero_and_the_weights_unchanged(optimizer, dtype):
+    """After ~800 steps without a gradient (float32; ~6700 in float64; β₁ = 0.9 or α = 0.9 per
+    step) the plain core's
+    velocities / first moments are subnormal (each operation on them a slow microcode assist);
+    the fast engine stores them as 0. The weights stay the plain core's: bit for bit for
+    momentum and Nesterov, to rounding for Adam (as without the flush)."""
+    make_optimizer = {"momentum": lambda: SGD(0.05, momentum=0.9),
+                      "nesterov": lambda: SGD(0.05, momentum=0.9, nesterov=True),
+                      "adam": lambda: Adam(0.01)}[optimizer]
+    x, t = _fading_features(dtype, n=4000 if dtype == np.float32 else 30000)
+    results = []
+    for engine in ("fast", "plain"):
+        net = mlp([10, 4, 3], activation="relu", output_activation="softmax", seed=1,
+                  dtype=dtype)
+        opt = make_optimizer()
+        train(net, x, t, loss="cross_entropy", optimizer=opt, epochs=1, batch_size=4,
+              shuffle=False, engine=engine, callbacks=[_EveryBatch()])
+        state = opt.first_moments if optimizer == "adam" else opt.velocities
+        first = state[0][:6]  # the first layer's weights from the fading features
+        tiny = np.finfo(dtype).tiny
+        results.append((net.get_weights(), np.count_nonzero((first != 0) & (abs(first) < tiny)),
+                        np.count_nonzero(first)))
+    (w_fast, subnormal_fast, nonzero_fast), (w_plain, subnormal_plain, _) = results
+    assert subnormal_plain > 0  # the case this test is about happened
+    assert subnormal_fast == 0 and nonzero_fast < subnormal_plain
+    for a, b in zip(w_fast, w_plain, strict=True):
+        if optimizer == "adam":
+            tol = 1e-4 if dtype == np.float32 else 1e-10  # the folded bias corrections
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        else:
+            np.testing.assert_array_equal(a, b)
 
 
 def test_kernels_decline_arrays_they_cannot_handle():

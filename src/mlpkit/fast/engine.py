@@ -3,12 +3,14 @@ for speed (reused buffers, ``out=`` arguments, fused element-wise passes, compil
 updates over flat views, the cheap divergence bound).
 
 :class:`FastEngine` has the interface the training loop calls per batch (``forward_loss``,
-``backward``, ``gradient_sum``, ``step``; see :class:`mlpkit.training.engines.PlainEngine` for
-the plain core's version). It supports the common case only (see :meth:`FastEngine.unsupported`)
-and computes what the plain core computes: ``a_prev``, ``z``, ``a``, ``last_delta``,
-``grad_weights`` and ``grad_biases`` of every layer bit for bit, and SGD and momentum updates
-bit for bit; the loss value (summed in another order, the cross-entropy through ln Σ e^z per
-row) and Adam (bias corrections folded) to float rounding.
+``backward``, ``gradient_sum``, ``step``; see :class:`mlpkit.training.engines.PlainEngine` for the
+plain core's version). It supports the common case only (see :meth:`FastEngine.unsupported`) and
+computes what the plain core computes: ``a_prev``, ``z``, ``a``, ``last_delta``, ``grad_weights``
+and ``grad_biases`` of every layer bit for bit, and the weights of SGD and momentum updates bit for
+bit (a velocity below the smallest normal float is stored as 0, see :mod:`mlpkit.fast.kernels`:
+adding it would not change a weight above ~1e-31); the loss value (summed in another order, the
+cross-entropy through ln Σ e^z per row) and Adam (bias corrections folded; moments that decay below
+the smallest normal float stored as 0, see :mod:`mlpkit.fast.kernels`) to float rounding.
 """
 
 from __future__ import annotations
@@ -179,6 +181,7 @@ class FastEngine:
         cast: Any = self.dtype.type
         self.cast = cast
         self.half, self.one = cast(0.5), cast(1.0)
+        self.tiny = cast(np.finfo(self.dtype).tiny)  # optimiser states below it: stored as 0
         # what the bias kernel multiplies z by before NumPy's tanh: z/2 (sigmoid), z (tanh)
         self.scales = [self.half if kind == 1 else self.one for kind in self.kinds]
         self.buffers = _Buffers(self.dtype)
@@ -314,7 +317,7 @@ class FastEngine:
             optimizer.velocities = [np.zeros_like(p) for p, _ in self.parameters]
         for param, grad, velocity in self._flat(optimizer.velocities):
             self.k["momentum"](param, grad, velocity, cast(optimizer.learning_rate),
-                               cast(optimizer.momentum), optimizer.nesterov)
+                               cast(optimizer.momentum), optimizer.nesterov, self.tiny)
 
     def _adam(self, optimizer: Adam) -> None:
         if optimizer.first_moments is None or optimizer.second_moments is None:
@@ -327,9 +330,9 @@ class FastEngine:
         step = optimizer.learning_rate / (1.0 - b1**t) * sqrt_correction2
         eps = optimizer.epsilon * sqrt_correction2
         cast = self.cast
+        args = (cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps), self.tiny)
         for param, grad, m, v in self._flat(optimizer.first_moments, optimizer.second_moments):
-            self.k["adam"](param, grad, m, v, cast(1.0 - b1), cast(1.0 - b2), cast(step),
-                           cast(eps))
+            self.k["adam"](param, grad, m, v, *args)
 
 
 def _writable_like(array: np.ndarray | None, like: np.ndarray) -> bool:

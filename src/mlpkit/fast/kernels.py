@@ -3,7 +3,11 @@
 NumPy needs two passes over every weight matrix for an SGD step (η·g, then w − that), four with
 momentum and a dozen for Adam; the optimiser kernels do the same arithmetic in one pass (SGD
 and momentum in the same order as :mod:`mlpkit.optimizers`, so bit for bit; Adam with its bias
-corrections folded into one step size and one ε, so to float rounding). The fused kernels do
+corrections folded into one step size and one ε, so to float rounding). Unlike the plain
+update, they store a velocity or Adam moment that decays below the dtype's smallest normal
+number as 0: subnormal numbers cost a microcode assist per operation (C2 trained 0.44 instead
+of 0.32 s per epoch with 7% of its velocities subnormal), and the weights they would move are
+unchanged by them (see :func:`_adam`). The fused kernels do
 backpropagation's element-wise parts (bias and activation, the loss and δ^L, δ of the hidden
 layers and ∂E/∂b) in one pass per layer, in the operation order of :mod:`mlpkit.activations`
 and :mod:`mlpkit.losses`, leaving the matrix products to NumPy. They are compiled on first use
@@ -33,10 +37,17 @@ def _sgd(param, grad, lr):  # pragma: no cover - compiled by numba
         param[i] -= lr * grad[i]
 
 
-def _momentum(param, grad, velocity, lr, alpha, nesterov):  # pragma: no cover - numba
+def _momentum(param, grad, velocity, lr, alpha, nesterov, tiny):  # pragma: no cover
+    # A velocity below ``tiny`` (the dtype's smallest normal number) is stored and applied as
+    # 0, as Adam's moments are (see _adam): with a gradient that stays 0 it shrinks by α per
+    # step into the subnormal range (7% of C2's velocities in its first epoch), where every
+    # operation on it takes a microcode assist. Adding it would change a weight only if the
+    # weight itself were below ~1e-31, so the weights stay those of the plain update.
     for i in range(param.shape[0]):
         step = lr * grad[i]
         v = alpha * velocity[i] - step
+        if abs(v) < tiny:
+            v = tiny - tiny
         velocity[i] = v
         if nesterov:
             param[i] += alpha * v - step
@@ -44,13 +55,23 @@ def _momentum(param, grad, velocity, lr, alpha, nesterov):  # pragma: no cover -
             param[i] += v
 
 
-def _adam(param, grad, m, v, c1, c2, step, eps):  # pragma: no cover - compiled by numba
+def _adam(param, grad, m, v, c1, c2, step, eps, tiny):  # pragma: no cover - numba
     # c1 = 1 − β₁ and c2 = 1 − β₂ come in the arrays' dtype: written here as ``1 - b1``, numba
     # would compute in float64 for float32 arrays (4-wide sqrt and division, half the speed).
+    # A moment that decays below ``tiny`` (the dtype's smallest normal number) is stored as 0:
+    # a weight whose gradient stays 0 (a dead ReLU unit, an always-black pixel) has m shrink by
+    # β₁ per step, into the subnormal range after ~800 steps, where every operation on it
+    # takes a microcode assist (~100 cycles): 4% of C3's moments were subnormal after four
+    # epochs of Fashion-MNIST and the epoch took 1.9 s instead of 1.2 s. The update such an m
+    # makes, below 1e-38 · η / (√v + ε), is far below the weight's last bit.
     for i in range(param.shape[0]):
         g = grad[i]
         m_i = m[i] + c1 * (g - m[i])
         v_i = v[i] + c2 * (g * g - v[i])
+        if abs(m_i) < tiny:
+            m_i = tiny - tiny
+        if v_i < tiny:
+            v_i = tiny - tiny
         m[i] = m_i
         v[i] = v_i
         param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
@@ -83,7 +104,7 @@ def kernel(name: str):
     """The compiled kernel ``"sgd"``, ``"momentum"`` or ``"adam"`` (after :func:`flat` or
     :func:`available` said the kernels can be used); its arguments are 1-D arrays of one dtype
     and scalars of that dtype, as in :func:`sgd_update` and friends (Adam takes 1 − β₁ and
-    1 − β₂ instead of β₁ and β₂)."""
+    1 − β₂ instead of β₁ and β₂, and the dtype's smallest normal number last)."""
     return _load()[name]
 
 
@@ -124,7 +145,8 @@ def momentum_update(
     if arrays is None:
         return False
     cast = param.dtype.type
-    _load()["momentum"](*arrays, cast(lr), cast(alpha), bool(nesterov))
+    _load()["momentum"](*arrays, cast(lr), cast(alpha), bool(nesterov),
+                        cast(np.finfo(param.dtype).tiny))
     return True
 
 
@@ -139,13 +161,15 @@ def adam_update(
     eps: float,
 ) -> bool:
     """m ← m + (1 − β₁)(g − m); v ← v + (1 − β₂)(g² − v); w ← w − step · m / (√v + eps), in
-    place and in one pass. Returns False (doing nothing) when the kernel cannot be used for
-    these arrays (no numba, mixed dtypes, not C-contiguous)."""
+    place and in one pass (moments below the dtype's smallest normal number stored as 0).
+    Returns False (doing nothing) when the kernel cannot be used for these arrays (no numba,
+    mixed dtypes, not C-contiguous)."""
     arrays = flat(param, grad, m, v)
     if arrays is None:
         return False
     cast = param.dtype.type
-    _load()["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps))
+    _load()["adam"](*arrays, cast(1.0 - b1), cast(1.0 - b2), cast(step), cast(eps),
+                    cast(np.finfo(param.dtype).tiny))
     return True
 
 
