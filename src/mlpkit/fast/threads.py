@@ -7,11 +7,13 @@ through environment variables, which only act before NumPy is loaded).
 
   - **one thread for small products**: when the largest matrix product of a training step,
     batch × n_inputs × n_outputs multiply-adds over the layers, is below
-    :data:`SMALL_PRODUCT` (2²⁰). Measured on the 2-core development machine (OpenBLAS 0.3,
-    float32): at batch 1 and batch 10 of the 784-100-10 net the second thread saved nothing
-    even on a quiet machine (8.7 → 8.2 µs) and, with other processes running, made the product
-    up to 47× slower (154 µs → 7.3 ms for 10 × 784 × 100) while its threads spun waiting for a
-    core;
+    :data:`SMALL_PRODUCT` (2²³, about 8.4 million). Measured on the 2-core development machine
+    (OpenBLAS 0.3, float32, quiet): a whole fast-engine step of the 784-100-10 net takes 0.192
+    / 0.230 ms on one / two threads at batch 32 (largest product 2.5 M), 0.295 / 0.314 ms at
+    batch 64 (5.0 M: the momentum update alone 0.026 / 0.087 ms, reading a gradient that two
+    cores wrote), 0.523 / 0.481 ms at batch 128 (10 M); 784-256-10 at batch 64 (12.8 M) 0.652
+    / 0.567 ms. With other processes running, a second thread made a 10 × 784 × 100 product
+    up to 47× slower (154 µs → 7.3 ms) while its threads spun waiting for a core;
   - **no more threads than there are idle cores**: the cores this process may use, less the
     runnable tasks of other processes at the start of training (``/proc/loadavg`` less this
     process's own runnable threads, such as another library's workers still spinning; on a
@@ -69,7 +71,7 @@ __all__ = [
 ]
 
 #: multiply-adds of the largest product below which one BLAS thread is used
-SMALL_PRODUCT = 1 << 20
+SMALL_PRODUCT = 1 << 23
 
 
 def check_threads(threads) -> int | None:
