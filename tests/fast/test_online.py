@@ -258,7 +258,7 @@ net = mlp([4, 3, 2], seed=0)
 # batches over online.MAX_BATCH: the per-batch fast engine's fused kernels and the SGD kernel
 train(net, x, t, epochs=1, batch_size=20, optimizer=SGD(0.1))
 online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
-dispatchers = {"online": online._kernel(), "sgd": kernels.kernel("sgd"),
+dispatchers = {"online": online._kernel().epoch, "sgd": kernels.kernel("sgd"),
                "squared_error_output": kernels.kernel("squared_error_output")}
 json.dump({name: [d.stats.cache_path, sum(d.stats.cache_hits.values()),
                   sum(d.stats.cache_misses.values())] for name, d in dispatchers.items()},
@@ -282,7 +282,7 @@ def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
 
     first = probe()  # compiles, or loads what an earlier run cached
     for name, (folder, _, _) in first.items():
-        stem = {"online": "online._epoch", "sgd": "kernels._sgd",
+        stem = {"online": "online_kernel._epoch", "sgd": "kernels._sgd",
                 "squared_error_output": "kernels._squared_error_output"}[name]
         assert list(Path(folder).glob(f"{stem}-*.nbi")), f"no cache index for {name}"
     second = probe()
