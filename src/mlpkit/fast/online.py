@@ -91,11 +91,11 @@ def _kernel() -> SimpleNamespace | None:
 def _options(name: str) -> dict:
     """numba's options for kernel function ``name``: cached on disk; no reference counting
     (``_nrt=False``: the kernel allocates nothing, and counting the references of every view
-    cost more than the arithmetic of the 960-3-4 net); ``_dot`` may sum in any order (so that
-    it vectorises); the views are inlined."""
+    cost more than the arithmetic of the 960-3-4 net); fused multiply-adds in the sums of
+    products and any order in the dot product (``online_kernel.FUSED``); the views inlined."""
     options: dict = {"cache": True, "error_model": "numpy", "_nrt": False}
-    if name == "dot":
-        options["fastmath"] = {"reassoc"}
+    if name in k.FUSED:
+        options["fastmath"] = {"contract", "reassoc"} if name == "dot" else {"contract"}
     if name in k.INLINE:
         options["inline"] = "always"
     else:
@@ -166,27 +166,14 @@ class OnlineEpoch:
         half = 0.5 * largest
         self.limits = (min(half * half, sys.float_info.max), 0.25 * largest)
         self.table, self.n_params = _layer_table(self.layers, kinds)
-        self._buffers: tuple | None = None
+        self._states: State | None = None
 
-    def _scratch(self, size: int) -> tuple:
-        """The layer table and the work arrays for batches of ``size`` samples (see
-        :mod:`mlpkit.fast.online_kernel`)."""
-        if self._buffers is None or self._buffers[0] != size:
-            table = self.table.copy()
-            n_ins, n_outs = table[:, k.N_IN], table[:, k.N_OUT]
-            # blocks of acts/zs/deltas: the data (size × n_in), then each layer's output
-            ends = np.cumsum(np.concatenate([[n_ins[0]], n_outs]) * size)
-            table[:, k.IN_AT], table[:, k.OUT_AT] = ends[:-1] - n_ins * size, ends[:-1]
-            table[0, k.IN_AT] = 0
-            table[:, k.LIST_AT] = np.concatenate([[0], np.cumsum(n_ins * (size + 1))[:-1]])
-            table[:, k.MARK_AT] = np.concatenate([[0], np.cumsum(n_ins)[:-1]])
-            work = [np.zeros(int(ends[-1]), self.dtype) for _ in range(3)]
-            grad = np.zeros(int(max(n_ins.max(), n_outs.max())), self.dtype)
-            lists = np.zeros(int(np.sum(n_ins * (size + 1))), np.int64)
-            counts = np.zeros((table.shape[0], size + 1), np.int64)
-            marks = np.zeros(int(np.sum(n_ins)), np.int64)
-            self._buffers = (size, table, *work, grad, lists, counts, marks)
-        return self._buffers[1:]
+    def _state(self, size: int) -> State:
+        """The kernel's state arrays for batches of ``size`` samples (made on the first call
+        and when the batch size changes; see :mod:`mlpkit.fast.online_kernel`)."""
+        if self._states is None or self._states.size != size:
+            self._states = State.create(self.table, self.n_params, size, self.dtype)
+        return self._states
 
     def _velocities(self) -> list[np.ndarray]:
         """The optimiser's velocities (created as SGD.step does), checked against the
@@ -204,47 +191,45 @@ class OnlineEpoch:
                                  f"got shape {v.shape} {v.dtype} for a parameter {p.shape}")
         return opt.velocities
 
-    def _pack(self) -> tuple[np.ndarray, np.ndarray]:
-        """The parameters, and the velocities with momentum (else an empty array), as the
-        kernel keeps them."""
-        params = np.empty(self.n_params, self.dtype)
-        pairs = [(layer.weights, layer.biases) for layer in self.layers]
-        _copy_in(params, self.table, pairs)
-        if self.optimizer.momentum == 0.0:
-            return params, np.zeros(0, self.dtype)
-        velocities = np.empty_like(params)
-        _copy_in(velocities, self.table, _by_layer(self._velocities(), self.layers))
-        return params, velocities
-
-    def _unpack(self, params: np.ndarray, velocities: np.ndarray) -> None:
-        """Write the kernel's parameters (and velocities) back into the arrays they came from."""
-        _copy_out(params, self.table, [(layer.weights, layer.biases) for layer in self.layers])
-        if velocities.size:
-            _copy_out(velocities, self.table,
-                      _by_layer(self.optimizer.velocities, self.layers))
-
-    def _scalars(self, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _pack(self, state: State) -> None:
+        """The parameters, the velocities (with momentum), the scalars and flags into the
+        state."""
         from ..losses import SquaredError
 
-        opt, loss = self.optimizer, self.loss
-        scalars = np.array([opt.learning_rate, opt.momentum, opt.weight_decay, opt.l1, 0.5, 1.0,
-                            0.0], dtype=self.dtype)
+        opt, loss, fl = self.optimizer, self.loss, state.fl
+        momentum = opt.momentum != 0.0
+        _copy_in(fl, 0, self.table, [(layer.weights, layer.biases) for layer in self.layers])
+        if momentum:
+            _copy_in(fl, self.n_params, self.table, _by_layer(self._velocities(), self.layers))
+        fl[state.scalars:state.scalars + k.N_SCALARS] = [
+            opt.learning_rate, opt.momentum, opt.weight_decay, opt.l1, 0.5, 1.0, 0.0]
+        # Inputs that are 0 are skipped (forward and update) with plain SGD and finite weights
+        plain = not momentum and opt.weight_decay == 0.0 and opt.l1 == 0.0
         half = isinstance(loss, SquaredError) and loss.half
-        # Inputs that are 0 are skipped (forward and update) with plain SGD and finite weights,
-        # where at least a tenth of the data is 0 (else listing them costs more than it saves)
-        plain = opt.momentum == 0.0 and opt.weight_decay == 0.0 and opt.l1 == 0.0
-        sparse = stats[2] <= 0.9 * self.layers[0].n_inputs * stats[3]
-        flags = np.array([opt.nesterov, opt.decay_biases, plain and sparse, self.loss_kind, half,
-                          loss.reduction == "mean", opt.momentum != 0.0], dtype=np.int64)
-        return scalars, flags
+        state.it[state.flags:state.flags + k.N_FLAGS] = [
+            opt.nesterov, opt.decay_biases, plain, self.loss_kind, half,
+            loss.reduction == "mean", momentum]
 
-    def _limits(self, stats: np.ndarray, flags: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """The float64 limits (see LIMIT2, …, WMAX of the kernel)."""
-        wmax = [float(np.max(np.abs(params[at:at + n * m]))) for n, m, at in
+    def _unpack(self, state: State) -> None:
+        """Write the kernel's parameters (and velocities) back into the arrays they came from."""
+        _copy_out(state.fl, 0, self.table,
+                  [(layer.weights, layer.biases) for layer in self.layers])
+        if state.it[state.flags + k.MOMENTUM]:
+            _copy_out(state.fl, self.n_params, self.table,
+                      _by_layer(self.optimizer.velocities, self.layers))
+
+    def _limits(self, state: State, stats: np.ndarray) -> None:
+        """The float64 limits (see LIMIT2, …, WMAX of the kernel) into ``state.lim``; skipping
+        the inputs that are 0 only where at least a tenth of the data is 0 (else listing them
+        costs more than it saves) and the weights are well within the float range."""
+        fl, it = state.fl, state.it
+        wmax = [float(np.max(np.abs(fl[at:at + n * m]))) for n, m, at in
                 self.table[:, [k.N_IN, k.N_OUT, k.W_AT]]]
-        if flags[k.SKIP_ZEROS] and not all(m < self.limits[1] for m in wmax):
-            flags[k.SKIP_ZEROS] = 0
-        return np.array([*self.limits, stats[0], stats[1], *wmax])
+        sparse = stats[2] <= 0.9 * self.layers[0].n_inputs * stats[3]
+        if not (sparse and all(m < self.limits[1] for m in wmax)):
+            it[state.flags + k.SKIP_ZEROS] = 0
+        state.lim[:k.WMAX + len(wmax)] = [*self.limits, stats[0], stats[1], *wmax]
+        state.lim[state.result:] = 0.0
 
     @staticmethod
     def data_stats(x: np.ndarray) -> np.ndarray:
@@ -284,17 +269,14 @@ class OnlineEpoch:
         kernel = _kernel()
         assert kernel is not None
         size = min(self.batch_size, order.shape[0])
-        buffers = self._scratch(size)
-        stats = self.data_stats(x) if stats is None else stats
-        params, velocities = self._pack()
-        scalars, flags = self._scalars(stats)
-        limits = self._limits(stats, flags, params)
-        result = np.zeros(5)
+        state = self._state(size)
+        self._pack(state)
+        self._limits(state, self.data_stats(x) if stats is None else stats)
         started = time.perf_counter()
-        kernel.epoch(x, t, order, size, params, velocities, buffers[0], flags, scalars, limits,
-                     *buffers[1:], outputs, result)
+        kernel.epoch(x, t, order, size, state.fl, state.it, state.lim, outputs)
         _compile_notice(kernel.epoch, time.perf_counter() - started)
-        self._unpack(params, velocities)
+        self._unpack(state)
+        result = state.lim[state.result:]
         status, batches = int(result[k.STATUS]), int(result[k.BATCHES])
         last = None if batches == 0 and status == k.LOSS_DIVERGED else float(result[k.LAST_LOSS])
         diverged = {k.DONE: None, k.LOSS_DIVERGED: "loss", k.GRADIENT_DIVERGED: "gradient"}[status]
@@ -302,8 +284,65 @@ class OnlineEpoch:
                            float(result[k.VALUE]) if diverged else math.nan, last)
 
 
+@dataclass
+class State:
+    """The kernel's three flat arrays (see :mod:`mlpkit.fast.online_kernel`) for batches of
+    ``size`` samples, and where the scalars, flags and result start in them."""
+
+    size: int
+    fl: np.ndarray
+    it: np.ndarray
+    lim: np.ndarray
+    scalars: int
+    flags: int
+    result: int
+
+    @classmethod
+    def create(cls, table: np.ndarray, n_params: int, size: int, dtype) -> State:
+        table = table.copy()
+        n_layers = table.shape[0]
+        n_ins, n_outs = table[:, k.N_IN], table[:, k.N_OUT]
+        widest = int(max(n_ins.max(), n_outs.max(), size))
+        # the work blocks: the data (size × n_in), then each layer's output (size × n_out)
+        ends = np.cumsum(np.concatenate([[n_ins[0]], n_outs]) * size)
+        table[:, k.IN_AT], table[:, k.OUT_AT] = ends[:-1] - n_ins * size, ends[:-1]
+        work = int(ends[-1])
+        # fl: parameters, velocities, acts, zs, deltas, a gradient row, a scratch row, scalars
+        acts = 2 * n_params
+        grad = acts + 3 * work
+        fl = np.zeros(grad + 2 * widest + k.N_SCALARS, dtype)
+        # it: header, table, flags, ordinals, then per layer the counts (batch, per sample),
+        # the marks (per input), the lists (batch, per sample) and the sample table
+        at = [k.HEADER + n_layers * k.COLUMNS]
+        flags = at[0]
+        ordinals = flags + k.N_FLAGS
+
+        def blocks(sizes) -> np.ndarray:
+            starts = at[0] + np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            at[0] += int(np.sum(sizes))
+            return starts
+
+        at[0] = ordinals + widest
+        table[:, k.COUNT_AT] = blocks(np.full(n_layers, size + 1))
+        table[:, k.MARK_AT] = blocks(n_ins)
+        table[:, k.LIST_AT] = blocks(n_ins * (size + 1))
+        table[:, k.SAMPLES_AT] = blocks(n_ins * size)
+        it = np.zeros(at[0], np.int64)
+        it[ordinals:ordinals + widest] = np.arange(widest)
+        header = {k.H_TABLE: k.HEADER, k.H_FLAGS: flags, k.H_ORDINALS: ordinals,
+                  k.H_LAYERS: n_layers, k.H_ACTS: acts, k.H_ZS: acts + work,
+                  k.H_DELTAS: acts + 2 * work, k.H_VELOCITIES: n_params, k.H_GRAD: grad,
+                  k.H_SCRATCH: grad + widest, k.H_SCALARS: grad + 2 * widest,
+                  k.H_RESULT: k.WMAX + n_layers}
+        for slot, value in header.items():
+            it[slot] = value
+        it[k.HEADER:k.HEADER + n_layers * k.COLUMNS] = table.reshape(-1)
+        lim = np.zeros(k.WMAX + n_layers + k.N_RESULT)
+        return cls(size, fl, it, lim, grad + 2 * widest, flags, k.WMAX + n_layers)
+
+
 def _layer_table(layers, kinds: list[int]) -> tuple[np.ndarray, int]:
-    """The kernel's layer table, without the offsets of the work arrays (see _scratch), and
+    """The kernel's layer table, without the offsets of the work arrays (see State), and
     the number of parameters."""
     table = np.zeros((len(layers), k.COLUMNS), np.int64)
     at = 0
@@ -326,25 +365,27 @@ def _by_layer(arrays: list[np.ndarray], layers) -> list[tuple[np.ndarray, np.nda
     return [(next(found), None if layer.biases is None else next(found)) for layer in layers]
 
 
-def _copy_in(flat: np.ndarray, table: np.ndarray, pairs) -> None:
+def _copy_in(flat: np.ndarray, base: int, table: np.ndarray, pairs) -> None:
+    """Each layer's (W, b) into ``flat`` from ``base`` on, W as the table stores it."""
     for row, (w, b) in zip(table, pairs, strict=True):
-        n_in, n_out, at = row[k.N_IN], row[k.N_OUT], row[k.W_AT]
+        n_in, n_out, at = row[k.N_IN], row[k.N_OUT], base + row[k.W_AT]
         block = flat[at:at + n_in * n_out]
         if row[k.TRANSPOSED]:
             block.reshape(n_out, n_in)[...] = w.T
         else:
             block.reshape(n_in, n_out)[...] = w
         if b is not None:
-            flat[row[k.B_AT]:row[k.B_AT] + n_out] = b
+            flat[base + row[k.B_AT]:base + row[k.B_AT] + n_out] = b
 
 
-def _copy_out(flat: np.ndarray, table: np.ndarray, pairs) -> None:
+def _copy_out(flat: np.ndarray, base: int, table: np.ndarray, pairs) -> None:
+    """The inverse of :func:`_copy_in`, into the arrays of ``pairs`` in place."""
     for row, (w, b) in zip(table, pairs, strict=True):
-        n_in, n_out, at = row[k.N_IN], row[k.N_OUT], row[k.W_AT]
+        n_in, n_out, at = row[k.N_IN], row[k.N_OUT], base + row[k.W_AT]
         block = flat[at:at + n_in * n_out]
         w[...] = block.reshape(n_out, n_in).T if row[k.TRANSPOSED] else block.reshape(n_in, n_out)
         if b is not None:
-            b[...] = flat[row[k.B_AT]:row[k.B_AT] + n_out]
+            b[...] = flat[base + row[k.B_AT]:base + row[k.B_AT] + n_out]
 
 
 def _plan(network, loss, optimizer, batch_size) -> tuple[list[int], int] | None:

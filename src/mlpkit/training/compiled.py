@@ -50,6 +50,7 @@ class CompiledEpochs:
     def __init__(self, online: OnlineEpoch, x: np.ndarray, t: np.ndarray) -> None:
         self.online = online
         self.x, self.t = np.ascontiguousarray(x), np.ascontiguousarray(t)
+        self.stats = online.data_stats(self.x)  # once per run: x does not change
         self.outputs = np.empty_like(self.t)
 
     @classmethod
@@ -77,7 +78,7 @@ class CompiledEpochs:
         start = first_batch * batches.size
         positions = np.arange(start, batches.n) if order is None else order[start:]
         outputs = self.outputs[:positions.shape[0]]
-        result = self.online.run(self.x, self.t, positions, outputs)
+        result = self.online.run(self.x, self.t, positions, outputs, self.stats)
         stop = min(start + result.batches * batches.size, batches.n)
         done = stop - start
         if done:
