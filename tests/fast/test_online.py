@@ -95,30 +95,62 @@ def assert_same_training(sizes, hidden, make_loss, output, opt_args, *, dtype, b
             np.testing.assert_allclose(v_compiled, v_plain, rtol=rtol, atol=rtol)
 
 
+# The kernel keeps W of layers with fewer than online_kernel.WIDE (16) units transposed (one
+# row per unit) and W of wider layers by rows (one row per input, the inputs that are 0
+# skipped): "narrow" takes the first path in every layer, "wide" the second in its first two
+# (the second one propagates δ through W by rows).
+SHAPES = {"narrow": [6, 5, 3], "wide": [6, 18, 16, 3]}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("opt", OPTIMIZERS)
 @pytest.mark.parametrize("out", OUTPUTS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_online_epoch_equals_the_core(hidden, out, opt):
+def test_online_epoch_equals_the_core(hidden, out, opt, shape):
     make_loss, output = OUTPUTS[out]
-    assert_same_training([6, 5, 3], hidden, make_loss, output, OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], hidden, make_loss, output, OPTIMIZERS[opt],
                          dtype=np.float64, batch_size=1, rtol=1e-10)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "decay-l1"])
 @pytest.mark.parametrize("out", ["se-half-mean-sigmoid", "ce-softmax", "bce-sigmoid"])
 @pytest.mark.parametrize("batch_size", [3, 7])
-def test_small_batches_equal_the_core(batch_size, out, opt):
+def test_small_batches_equal_the_core(batch_size, out, opt, shape):
     # 40 samples: the last batch is smaller (40 = 13·3 + 1 = 5·7 + 5), its mean scaled by it
     make_loss, output = OUTPUTS[out]
-    assert_same_training([6, 5, 3], "tanh", make_loss, output, OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], "tanh", make_loss, output, OPTIMIZERS[opt],
                          dtype=np.float64, batch_size=batch_size, rtol=1e-10)
 
 
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid"])
+@pytest.mark.parametrize("batch_size", [1, 5, 10])
+def test_wide_layers_dense_and_sparse_inputs_in_batches(batch_size, hidden):
+    # ReLU hidden units (some 0: their rows of the next W are skipped) and data without zeros
+    # (listing them does not pay: every row is summed), plain SGD where both paths apply
+    for low in (0.0, 0.3):
+        x, t = data(n=37, n_in=20, n_out=4, seed=2)
+        x = x + low  # with low = 0.3 no input is 0
+        compiled_net, plain_net = twins([20, 24, 17, 4], hidden, "softmax", np.float64)
+        loss = CrossEntropy()
+        compiled_opt, plain_opt = SGD(0.3), SGD(0.3)
+        order = np.random.default_rng(5).permutation(37)
+        epoch = OnlineEpoch.for_training(compiled_net, loss, compiled_opt, batch_size)
+        result = epoch.run(x, t, order)
+        total, outputs = reference_epoch(plain_net, loss, plain_opt, x, t, order, batch_size)
+        np.testing.assert_allclose(result.loss_sum, total, rtol=1e-10)
+        np.testing.assert_allclose(result.outputs, outputs, rtol=1e-10, atol=1e-12)
+        for a, b in zip(compiled_net.get_weights(), plain_net.get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("batch_size", [1, 4])
 @pytest.mark.parametrize("opt", ["sgd", "momentum"])
-def test_first_deck_net_float32_no_biases_and_point_one_point_nine_targets(opt, batch_size):
+def test_first_deck_net_float32_no_biases_and_point_one_point_nine_targets(opt, batch_size,
+                                                                           shape):
     # The first deck's net has no biases and trains towards 0.1/0.9
-    assert_same_training([6, 5, 3], "sigmoid", SquaredError, "sigmoid", OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], "sigmoid", SquaredError, "sigmoid", OPTIMIZERS[opt],
                          dtype=np.float32, batch_size=batch_size, bias=False, low=0.1,
                          high=0.9, rtol=2e-5)
 
