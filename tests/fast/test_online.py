@@ -17,6 +17,7 @@ if online._kernel() is None:  # MLPKIT_NUMBA=0
     pytest.skip("the compiled kernels are switched off", allow_module_level=True)
 
 OnlineEpoch = online.OnlineEpoch
+online_kernel = online.k
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 # (loss, output activation): squared error in its ½/sum forms after each element-wise output,
@@ -298,19 +299,25 @@ json.dump({name: [d.stats.cache_path, sum(d.stats.cache_hits.values()),
 """
 
 
-@pytest.mark.slow
-def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
-    import json
+def run_probe(code, **env):
     import os
     import subprocess
     import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=900, env={**os.environ, **env})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
+    # numba's JIT cache (MLPKIT_NUMBA=jit for the online kernel: no ahead-of-time module)
+    import json
     from pathlib import Path
 
     def probe():
-        result = subprocess.run([sys.executable, "-c", CACHE_PROBE], capture_output=True,
-                                text=True, timeout=600, env={**os.environ})
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        return json.loads(run_probe(CACHE_PROBE, MLPKIT_NUMBA="jit").stdout)
 
     first = probe()  # compiles, or loads what an earlier run cached
     for name, (folder, _, _) in first.items():
@@ -320,6 +327,86 @@ def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
     second = probe()
     for name, (_, hits, misses) in second.items():
         assert hits >= 1 and misses == 0, (name, hits, misses)
+
+
+AHEAD_PROBE = """
+import json, sys
+if sys.argv[1] == "hide-numba":
+    sys.modules["numba"] = None  # an import of numba fails from here on
+import numpy as np
+from mlpkit import SGD, mlp
+from mlpkit.fast import ahead, online
+from mlpkit.losses import SquaredError
+
+rng = np.random.default_rng(0)
+x = rng.random((30, 5)).astype(np.float32)
+x[x < 0.3] = 0.0
+t = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 30)]
+results = []
+for dtype, batch in ((np.float32, 1), (np.float64, 4)):
+    net = mlp([5, 20, 3], seed=0, dtype=dtype)
+    result = online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.3), batch).run(
+        x.astype(dtype), t.astype(dtype), rng.permutation(30))
+    results.append([result.loss_sum, *[w.tolist() for w in net.get_weights()]])
+json.dump({"ahead": online._kernel().ahead, "file": str(ahead.module_file()),
+           "numba": sys.modules.get("numba") is not None, "results": results}, sys.stdout)
+"""
+
+
+@pytest.mark.slow
+def test_the_kernel_compiled_ahead_of_time_loads_without_numba(tmp_path):
+    # First process: builds the module into an empty cache; then one without numba loads it
+    # and trains as the JIT-compiled kernel does, bit for bit
+    import json
+    from pathlib import Path
+
+    def probe(*args, **env):
+        code = AHEAD_PROBE.replace("sys.argv[1]", repr(args[0] if args else ""))
+        return json.loads(run_probe(code, XDG_CACHE_HOME=str(tmp_path), **env).stdout)
+
+    built = probe()
+    assert built["ahead"] and Path(built["file"]).exists()
+    assert Path(built["file"]).parent == tmp_path / "mlpkit" / "kernels"
+    loaded = probe("hide-numba")
+    assert loaded["ahead"] and not loaded["numba"] and loaded["file"] == built["file"]
+    jit = probe(MLPKIT_NUMBA="jit")
+    assert not jit["ahead"]
+    assert loaded["results"] == built["results"] == jit["results"]
+
+
+def test_a_failed_ahead_of_time_build_falls_back_to_numba_once(tmp_path, monkeypatch, capsys):
+    from mlpkit.fast import ahead
+
+    monkeypatch.setattr(ahead, "folder", lambda: tmp_path)
+    calls = []
+
+    def fail(*args):
+        calls.append(args)
+        raise OSError("no C compiler")
+
+    monkeypatch.setattr(ahead, "_compile", fail)
+    assert ahead.build(online_kernel._epoch) is None
+    assert "no C compiler" in capsys.readouterr().err
+    assert ahead.module_file().with_suffix(".failed").read_text().startswith("OSError")
+    assert ahead.build(online_kernel._epoch) is None and len(calls) == 1  # not tried again
+    assert ahead.load() is None and not list(tmp_path.glob("build-*"))
+
+
+def test_the_module_key_changes_with_the_kernel_source_and_the_versions(monkeypatch, tmp_path):
+    from mlpkit.fast import ahead
+
+    keys = [ahead.key(), ahead.key()]
+    monkeypatch.setattr(ahead, "RECIPE", ahead.RECIPE + "x")
+    keys.append(ahead.key())
+    monkeypatch.setattr(ahead, "_numba_version", lambda: "0.0.1")
+    keys.append(ahead.key())
+    source = tmp_path / "kernel.py"
+    source.write_text("# a kernel")
+    monkeypatch.setattr(ahead, "_sources", lambda: [source])
+    keys.append(ahead.key())
+    source.write_text("# another kernel")
+    keys.append(ahead.key())
+    assert keys[0] == keys[1] and len(set(keys)) == 5
 
 
 @pytest.mark.parametrize("out", ["ce-softmax", "bce-sigmoid"])

@@ -2,9 +2,10 @@
 :func:`mlpkit.train`.
 
 With ``engine="auto"`` or ``"fast"``, ``batch_size`` at most
-:data:`mlpkit.fast.online.MAX_BATCH` and a network, loss and optimiser that
-:class:`~mlpkit.fast.online.OnlineEpoch` supports, every epoch of the training loop runs in one
-numba call instead of one Python step per batch. Everything the loop does per epoch stays:
+:data:`mlpkit.fast.online.MAX_BATCH` (or :data:`~mlpkit.fast.online.MAX_SPARSE_BATCH` on data
+that is mostly 0, as MNIST: :func:`mlpkit.fast.online.pays`) and a network, loss and optimiser
+that :class:`~mlpkit.fast.online.OnlineEpoch` supports, every epoch of the training loop runs
+in one compiled call instead of one Python step per batch. Everything the loop does per epoch stays:
 shuffling from the run's generator, the History's loss and accuracy (the same sums), the
 learning-rate schedule, early stopping, end-of-epoch checkpoints (and resuming mid-epoch: the
 rest of that epoch runs compiled), divergence (the same :class:`TrainingDivergedError`, the
@@ -56,16 +57,16 @@ class CompiledEpochs:
     @classmethod
     def create(cls, engine: str, run, every: int | None) -> CompiledEpochs | None:
         """The compiled epoch for ``run``, or None where the loop must step batch by batch
-        (``engine="plain"``, batches larger than MAX_BATCH, an unsupported setting,
+        (``engine="plain"``, batches where it does not pay, an unsupported setting,
         ``checkpoint_every`` or a callback that wants every batch)."""
         if engine == "plain" or run.settings["batch_size"] is None or every is not None:
             return None
         if any(wants_every_batch(callback) for callback in run.callbacks):
             return None
-        from ..fast.online import MAX_BATCH, OnlineEpoch
+        from ..fast.online import OnlineEpoch, pays
 
         size = run.batches.size
-        if size > MAX_BATCH:
+        if not pays(size, run.data.x):
             return None
         online = OnlineEpoch.for_training(run.network, run.loss, run.optimizer, size)
         return None if online is None else cls(online, run.data.x, run.data.t)
