@@ -28,10 +28,12 @@ suits it (W by rows for wide layers, Wᵀ for layers with fewer than 16 units: s
 weights set by hand, a new learning rate and a reset optimiser all take effect.
 
 It is equal to the plain core to float rounding: the same formulas in the same order, except
-that the sums of the matrix products run in the kernel's order (over the inputs in order; for
-narrow layers as a vectorised dot product) and in BLAS's there. The weight gradients and
-updates of a batch of one are the same operations. The kernel is compiled once per machine
-(numba's on-disk cache).
+that the sums of the matrix products run in the kernel's order (over the inputs, units or
+samples in order, with fused multiply-adds; for narrow layers a vectorised dot product) and in
+BLAS's there, and that plain SGD on a batch of more than one applies w − η g in one rounding.
+The weight gradients and updates of a batch of one are the same operations as the core's. The
+kernel is compiled ahead of time once per machine and loaded without numba
+(:mod:`mlpkit.fast.ahead`; numba's on-disk cache where that fails).
 
 Supported: only :class:`~mlpkit.layers.Dense` layers (biases on or off), one float dtype,
 hidden activations identity/sigmoid/tanh/ReLU, and at the output either
@@ -76,8 +78,8 @@ def pays(batch_size: int, x: np.ndarray) -> bool:
         return True
     if batch_size > MAX_SPARSE_BATCH or x.size == 0:
         return False
-    rows = x[::max(1, x.shape[0] // 4096)]
-    return np.count_nonzero(rows) <= SPARSE * rows.size
+    rows = x[::max(1, x.shape[0] // 4096)]  # as OnlineEpoch.data_stats
+    return bool(np.count_nonzero(rows) <= SPARSE * rows.size)
 
 _compiled: SimpleNamespace | bool | None = None  # the kernel, loaded on first use
 
@@ -90,7 +92,7 @@ def _kernel() -> SimpleNamespace | None:
     global _compiled
     if _compiled is None:
         _compiled = _load() or False
-    return _compiled or None
+    return _compiled if isinstance(_compiled, SimpleNamespace) else None
 
 
 def _load() -> SimpleNamespace | None:
@@ -108,7 +110,7 @@ def _load() -> SimpleNamespace | None:
         return None
     from ._intrinsics import prefetch
 
-    k._prefetch_c = prefetch
+    k._prefetch_c = prefetch  # type: ignore[assignment]
     for name in k.NAMES:  # helpers first: each is compiled against those before it
         if name != "prefetch":
             setattr(k, f"_{name}_c", numba.njit(**_options(name))(getattr(k, f"_{name}")))
@@ -266,26 +268,27 @@ class OnlineEpoch:
         fl, it = state.fl, state.it
         wmax = [float(np.max(np.abs(fl[at:at + n * m]))) for n, m, at in
                 self.table[:, [k.N_IN, k.N_OUT, k.W_AT]]]
-        sparse = stats[2] <= 0.9 * self.layers[0].n_inputs * stats[3]
+        sparse = stats[2] <= 0.9
         if not (sparse and all(m < self.limits[1] for m in wmax)):
             it[state.flags + k.SKIP_ZEROS] = 0
         state.lim[:k.WMAX + len(wmax)] = [*self.limits, stats[0], stats[1], *wmax]
         state.lim[state.result:] = 0.0
 
     @staticmethod
-    def data_stats(x: np.ndarray) -> np.ndarray:
-        """[Σ x², max |x| (inf with a NaN), entries ≠ 0, rows] of ``x`` (n, n_inputs), in
-        chunks of about a million entries (no copy of x): what :meth:`run` needs to know of the
-        data (pass it there when x does not change)."""
-        out = np.zeros(4)
+    def data_stats(x: np.ndarray, norm2: float | None = None) -> np.ndarray:
+        """What :meth:`run` needs to know of the data ``x`` (n, n_inputs): [‖x‖² (``norm2``
+        when given: an upper bound serves), max |x| (inf with a NaN), the fraction of inputs
+        that are not 0 (in up to about 4,096 rows spread over x)], with no copy of x. Pass it
+        to :meth:`run` when x does not change."""
+        out = np.zeros(3)
+        out[0] = float(np.vdot(x, x)) if norm2 is None else norm2
         step = max(1, (1 << 20) // max(1, x.shape[1]))
-        for start in range(0, x.shape[0], step):
+        for start in range(0, x.shape[0], step):  # max and min: no |x| temporary
             chunk = x[start:start + step]
-            out[0] += float(np.vdot(chunk, chunk))
-            top = float(np.max(np.abs(chunk)))
+            top = max(float(np.max(chunk)), -float(np.min(chunk)))
             out[1] = max(out[1], top) if top == top else math.inf
-            out[2] += np.count_nonzero(chunk)
-        out[3] = x.shape[0]
+        rows = x[::max(1, x.shape[0] // 4096)]
+        out[2] = np.count_nonzero(rows) / max(1, rows.size)
         return out
 
     def run(self, x: np.ndarray, t: np.ndarray, order: np.ndarray | None = None,
@@ -301,7 +304,7 @@ class OnlineEpoch:
             Sample indices in visiting order (``rng.permutation(n)``); None is 0, 1, …, n−1.
         outputs : ndarray (n_order, n_outputs) or None
             Where to write the outputs (a new array when None).
-        stats : ndarray (4,) or None
+        stats : ndarray (3,) or None
             :meth:`data_stats` of ``x`` (computed here when None).
         """
         x, t, order = _check_run(self.network, x, t, order)

@@ -48,10 +48,11 @@ def wants_every_batch(callback: Callback) -> bool:
 class CompiledEpochs:
     """The compiled epoch of one training run (a :class:`mlpkit.training.loop._Run`)."""
 
-    def __init__(self, online: OnlineEpoch, x: np.ndarray, t: np.ndarray) -> None:
+    def __init__(self, online: OnlineEpoch, x: np.ndarray, t: np.ndarray,
+                 norm2: float | None = None) -> None:
         self.online = online
         self.x, self.t = np.ascontiguousarray(x), np.ascontiguousarray(t)
-        self.stats = online.data_stats(self.x)  # once per run: x does not change
+        self.stats = online.data_stats(self.x, norm2)  # once per run: x does not change
         self.outputs = np.empty_like(self.t)
 
     @classmethod
@@ -69,7 +70,7 @@ class CompiledEpochs:
         if not pays(size, run.data.x):
             return None
         online = OnlineEpoch.for_training(run.network, run.loss, run.optimizer, size)
-        return None if online is None else cls(online, run.data.x, run.data.t)
+        return None if online is None else cls(online, run.data.x, run.data.t, run.data.norm2)
 
     def epoch(self, run, epoch: int, first_batch: int, order: np.ndarray | None) -> bool:
         """Train the batches ``first_batch``, … of this epoch in ``order`` (None: data order);
