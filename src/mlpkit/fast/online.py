@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -82,6 +83,7 @@ def pays(batch_size: int, x: np.ndarray) -> bool:
     return bool(np.count_nonzero(rows) <= SPARSE * rows.size)
 
 _compiled: SimpleNamespace | bool | None = None  # the kernel, loaded on first use
+_loading = threading.Lock()  # training calls in threads (the playground) load it once
 
 
 def _kernel() -> SimpleNamespace | None:
@@ -90,8 +92,9 @@ def _kernel() -> SimpleNamespace | None:
     for this machine (:mod:`mlpkit.fast.ahead`: no numba import), else numba, which then
     builds that module once (``MLPKIT_NUMBA=jit``: only numba's JIT and its disk cache)."""
     global _compiled
-    if _compiled is None:
-        _compiled = _load() or False
+    with _loading:
+        if _compiled is None:
+            _compiled = _load() or False
     return _compiled if isinstance(_compiled, SimpleNamespace) else None
 
 
