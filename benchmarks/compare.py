@@ -238,6 +238,11 @@ def _targets(cfg: Config, y: np.ndarray) -> np.ndarray:
     return np.eye(cfg.sizes[-1], dtype=np.float32)[y]
 
 
+#: ``--threads``: threads of both libraries (mlpkit's train(threads=…), PyTorch's
+#: set_num_threads); None: each one's default (mlpkit's policy, PyTorch every core)
+THREADS: int | None = None
+
+
 class MlpkitRun:
     """mlpkit.train, one epoch per call; the optimiser, history and shuffling rng carry over."""
 
@@ -262,6 +267,7 @@ class MlpkitRun:
             batch_size=self.cfg.batch_size,
             seed=self.rng,
             history=self.history,
+            threads=THREADS,
         )
         return self.history.seconds[-1]
 
@@ -314,7 +320,7 @@ class TorchRun:
         from torch import nn
 
         self.torch = torch
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(THREADS or os.cpu_count() or 1)
         (x, y), (self.x_test, self.y_test) = data
         self.cfg = cfg
         network, _, _ = build_mlpkit(cfg, seed)  # same initial weights as mlpkit
@@ -523,6 +529,12 @@ def main(argv: list[str] | None = None) -> int:
         "--epochs", type=int, default=5, help="epochs per run; the first is the warm-up (default 5)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads of mlpkit and PyTorch alike (default: mlpkit's policy, PyTorch every core)",
+    )
     parser.add_argument("--data-dir", default=None, help="default: $MLPKIT_DATA")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", default=None, help="also write the raw results here")
@@ -542,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
         help="configurations for --accuracy-seeds (default C1)",
     )
     args = parser.parse_args(argv)
+    global THREADS
+    THREADS = args.threads
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (one warm-up epoch and one timed)")
 
@@ -571,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {versions}")
     print(
         f"# NumPy BLAS (api, kernels, threads): {blas}; "
-        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
+        f"--threads {THREADS or 'unset (mlpkit: its policy, PyTorch: every core)'}; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"# float32 matmul rate (2048², best of 7): {gflops:.1f} GFLOP/s")
     print(

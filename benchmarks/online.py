@@ -1,13 +1,14 @@
 """Online (batch 1) and small-batch (batch 10) training speed: mlpkit's compiled epoch
-(mlpkit.fast.online) alone and through ``mlpkit.train`` (which runs it for batches up to 16),
-``mlpkit.train`` stepping per batch (forced by a callback with ``on_batch_end``: the fast
-engine's NumPy path, as before issue 14's wiring), a plain per-sample NumPy loop
-and PyTorch eager doing the same loop, in µs per sample; and the memory-bound limit measured on
-this machine: one pass reading and one pass updating every weight per step.
+(mlpkit.fast.online) alone and through ``mlpkit.train`` (which runs it for batches up to 6, and
+up to 16 on data that is mostly 0 such as MNIST), ``mlpkit.train`` stepping per batch (forced
+by a callback with ``on_batch_end``: the fast engine's NumPy path), a plain per-sample NumPy
+loop and PyTorch eager doing the same loop, in µs per sample; and the memory-bound limit
+measured on this machine: one pass reading and one pass updating every weight per step, the
+best of a compiled stream and a NumPy stream over a flat array of the weights' size and dtype.
 
 Configurations: the 784-100-10 sigmoid lecture net (½ squared error, SGD) on MNIST, and
 Mitchell's 960-3-4 face net shape (sigmoid, ½ squared error, SGD momentum 0.3) on random data,
-each at batch 1 and batch 10 (the 784-100-10 net at batch 10 is compare.py's C1).
+each at batch 1 and batch 10 (the 784-100-10 net at batch 10 is compare.py's C1 on MNIST).
 
 Usage::
 
@@ -15,8 +16,10 @@ Usage::
     python benchmarks/online.py --samples 2000 --configs mnist-b1 --repeats 1
     python benchmarks/online.py --accuracy-epochs 1   # + test accuracy against the core
 
-Figures on a shared machine are noisy: wall-clock and CPU seconds are both printed; the best of
-``--repeats`` runs is kept.
+Threads: ``--threads`` (default 1) for PyTorch (``torch.set_num_threads``), mlpkit's
+``train(threads=…)`` and the NumPy loop's BLAS; the compiled epoch runs on one core. Figures on
+a shared machine are noisy: wall-clock and CPU seconds are both printed, with the load average;
+the best of ``--repeats`` runs is kept.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ SETUPS = {
     "face-b10": Setup("face-b10", (960, 3, 4), 10, 0.3, 0.3, "random"),
 }
 TARGETS = {"mnist-b1": "<= 0.1x PyTorch and <= 3x the memory-bound limit",
-           "mnist-b10": "<= 0.2x PyTorch (C1)"}
+           "mnist-b10": "<= 0.2x PyTorch (C1)",
+           "face-b1": "<= 3x the memory-bound limit"}
+#: threads for PyTorch, mlpkit.train and the NumPy loop's BLAS; None: each library's default
+THREADS: int | None = None
 
 
 def load(setup: Setup, n: int, seed: int = 0):
@@ -93,15 +99,17 @@ def mlpkit_compiled(setup, x, t):
     if epoch is None:
         raise SystemExit("the compiled epoch is not available (numba missing or MLPKIT_NUMBA=0)")
     epoch.run(x[:50], t[:50])  # compile or load from the cache outside the timing
-    return lambda order: epoch.run(x, t, order)
+    stats = epoch.data_stats(x)  # once, as train() does
+    return lambda order: epoch.run(x, t, order, stats=stats)
 
 
 def mlpkit_train(setup, x, t):
     net, opt = network(setup)
     rng = np.random.default_rng(0)
-    train(net, x[:50], t[:50], optimizer=opt, epochs=1, batch_size=setup.batch_size, seed=rng)
+    train(net, x[:50], t[:50], optimizer=opt, epochs=1, batch_size=setup.batch_size, seed=rng,
+          threads=THREADS)
     return lambda order: train(net, x, t, loss="squared_error", optimizer=opt, epochs=1,
-                               batch_size=setup.batch_size, seed=rng)
+                               batch_size=setup.batch_size, seed=rng, threads=THREADS)
 
 
 class _EveryBatch(Callback):
@@ -117,9 +125,10 @@ def mlpkit_train_per_batch(setup, x, t):
     rng = np.random.default_rng(0)
     every = [_EveryBatch()]
     train(net, x[:50], t[:50], optimizer=opt, epochs=1, batch_size=setup.batch_size, seed=rng,
-          callbacks=every)
+          callbacks=every, threads=THREADS)
     return lambda order: train(net, x, t, loss="squared_error", optimizer=opt, epochs=1,
-                               batch_size=setup.batch_size, seed=rng, callbacks=every)
+                               batch_size=setup.batch_size, seed=rng, callbacks=every,
+                               threads=THREADS)
 
 
 def numpy_loop(setup, x, t):
@@ -131,6 +140,14 @@ def numpy_loop(setup, x, t):
     lr, alpha, k = np.float32(setup.learning_rate), np.float32(setup.momentum), setup.batch_size
 
     def epoch(order):
+        if THREADS is None:
+            return steps(order)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=THREADS, user_api="blas"):
+            return steps(order)
+
+    def steps(order):
         for start in range(0, len(order), k):
             index = order[start:start + k]
             acts = [x[index]]
@@ -155,7 +172,7 @@ def pytorch_loop(setup, x, t):
     import torch
     from torch import nn
 
-    torch.set_num_threads(os.cpu_count() or 1)  # as compare.py: PyTorch's own default
+    torch.set_num_threads(THREADS or os.cpu_count() or 1)  # default: PyTorch's own
     net, _ = network(setup)
     modules = []
     for layer in net.dense_layers:
@@ -184,34 +201,42 @@ IMPLEMENTATIONS = {"mlpkit compiled": mlpkit_compiled, "mlpkit train": mlpkit_tr
                    "numpy loop": numpy_loop, "pytorch": pytorch_loop}
 
 
-def memory_bound_us(sizes: tuple[int, ...], batch_size: int,
-                    repeats: int = 500) -> tuple[float, float]:
+def memory_bound_us(sizes: tuple[int, ...], batch_size: int, dtype=np.float32,
+                    repeats: int = 7) -> tuple[float, float]:
     """µs per sample to read every weight once and update every weight once per step (the
-    least a step must do: forward reads W, the update reads and writes it), measured with a
-    compiled loop over arrays of the network's shapes (best wall-clock and CPU µs)."""
+    least a step must do: the forward pass reads W, the update reads and writes it; biases
+    included, the data and the optimiser's velocities not), measured on arrays of the weights'
+    size and dtype: the best of a compiled stream over one flat array (a reading pass summing
+    it, then a pass adding a constant) and NumPy's ``w.sum(); w += c``. Returns (best
+    wall-clock, best CPU µs) per sample."""
     import numba
 
-    @numba.njit
-    def passes(ws, c, steps):  # pragma: no cover - compiled
-        # the reading pass accumulates rows into a vector (it vectorises, as the forward pass
-        # does); the updating pass adds c to every weight
-        total = np.float32(0)
+    @numba.njit(fastmath={"reassoc"})
+    def passes(w, c, steps):  # pragma: no cover - compiled
+        total = w[0] - w[0]
         for _ in range(steps):
-            for w in ws:
-                acc = np.zeros(w.shape[1], np.float32)
-                for i in range(w.shape[0]):  # one pass reading
-                    for j in range(w.shape[1]):
-                        acc[j] += w[i, j]
-                for i in range(w.shape[0]):  # one pass updating
-                    for j in range(w.shape[1]):
-                        w[i, j] += c
-                total += acc[0]
+            acc = w[0] - w[0]
+            for i in range(w.shape[0]):  # one pass reading (it vectorises, as a dot product)
+                acc += w[i]
+            for i in range(w.shape[0]):  # one pass updating
+                w[i] += c
+            total += acc
         return total
 
-    ws = numba.typed.List([np.zeros((a, b), np.float32) for a, b in pairwise(sizes)])
-    passes(ws, np.float32(0), 1)
-    wall, cpu = timed(lambda: passes(ws, np.float32(0), repeats), 7)
-    return wall / repeats / batch_size * 1e6, cpu / repeats / batch_size * 1e6
+    n = sum(a * b + b for a, b in pairwise(sizes))
+    w, c = np.zeros(n, dtype), dtype(0)
+    steps = max(1, int(2e8 // n))  # about 0.1-0.5 s a run
+
+    def numpy_passes():
+        for _ in range(steps // 10):
+            w.sum()
+            np.add(w, c, out=w)
+
+    passes(w, c, 1)
+    compiled = timed(lambda: passes(w, c, steps), repeats)
+    numpy = [v * 10 for v in timed(numpy_passes, repeats)]
+    wall, cpu = min(compiled[0], numpy[0]), min(compiled[1], numpy[1])
+    return wall / steps / batch_size * 1e6, cpu / steps / batch_size * 1e6
 
 
 def bench(setup: Setup, names: list[str], n: int, repeats: int) -> dict:
@@ -225,21 +250,16 @@ def bench(setup: Setup, names: list[str], n: int, repeats: int) -> dict:
     return rows
 
 
-def accuracy(setup: Setup, epochs: int) -> tuple[float, float]:
-    """Test accuracy after ``epochs`` over all of MNIST: compiled epoch, then mlpkit.train
-    (the core's formulas), from the same weights in the same sample orders."""
+def accuracy(setup: Setup, epochs: int, seed: int = 0) -> tuple[float, float]:
+    """Test accuracy after ``epochs`` over all of MNIST, trained by ``mlpkit.train`` with
+    ``engine="auto"`` (the compiled epoch) and ``engine="plain"`` (the core's formulas), from
+    the same weights (``seed``) in the same sample orders (``seed``)."""
     x, t, x_test, y_test = load(setup, 60000)
     results = []
-    for compiled in (True, False):
-        net, opt = network(setup)
-        rng = np.random.default_rng(0)
-        epoch = OnlineEpoch.for_training(net, SquaredError(), opt, setup.batch_size)
-        for _ in range(epochs):
-            if compiled:
-                epoch.run(x, t, rng.permutation(x.shape[0]))
-            else:
-                train(net, x, t, optimizer=opt, epochs=1, batch_size=setup.batch_size,
-                      seed=rng, engine="plain")
+    for engine in ("auto", "plain"):
+        net, opt = network(setup, seed)
+        train(net, x, t, loss="squared_error", optimizer=opt, epochs=epochs,
+              batch_size=setup.batch_size, seed=seed, engine=engine, threads=THREADS)
         results.append(float(np.mean(net.predict(x_test) == y_test)))
     return results[0], results[1]
 
@@ -259,28 +279,37 @@ def report(setup: Setup, rows: dict, limit: tuple[float, float]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global THREADS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="+", choices=sorted(SETUPS), default=list(SETUPS))
     parser.add_argument("--implementations", nargs="+", choices=list(IMPLEMENTATIONS),
                         default=list(IMPLEMENTATIONS))
     parser.add_argument("--samples", type=int, default=10000, help="samples per timed epoch")
     parser.add_argument("--repeats", type=int, default=2, help="timed epochs; the best counts")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of PyTorch, mlpkit.train and the NumPy loop's BLAS (0: "
+                        "each library's default)")
     parser.add_argument("--accuracy-epochs", type=int, default=0,
-                        help="also train mnist-b1 this many epochs on all of MNIST, compiled "
-                        "and with mlpkit.train, and compare test accuracy (target: within 0.3 "
-                        "points)")
+                        help="also train mnist-b1 and mnist-b10 this many epochs on all of "
+                        "MNIST with engine='auto' and 'plain' and compare test accuracy "
+                        "(target: within 0.3 points)")
+    parser.add_argument("--seed", type=int, default=0, help="weights and order (accuracy)")
     args = parser.parse_args(argv)
+    THREADS = args.threads or None
     print(f"online benchmark: {args.samples} samples, best of {args.repeats}; "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
+          f"threads {THREADS or 'library defaults'}")
     for name in args.configs:
         setup = SETUPS[name]
         rows = bench(setup, args.implementations, args.samples, args.repeats)
         report(setup, rows, memory_bound_us(setup.sizes, setup.batch_size))
-    if args.accuracy_epochs:
-        compiled, plain = accuracy(SETUPS["mnist-b1"], args.accuracy_epochs)
-        print(f"\nmnist-b1 test accuracy after {args.accuracy_epochs} epoch(s): compiled "
-              f"{compiled:.4f}, mlpkit.train {plain:.4f}, difference "
-              f"{100 * (compiled - plain):+.2f} points (target: within 0.3)")
+    for name in ("mnist-b1", "mnist-b10") if args.accuracy_epochs else ():
+        compiled, plain = accuracy(SETUPS[name], args.accuracy_epochs, args.seed)
+        print(f"\n{name} test accuracy after {args.accuracy_epochs} epoch(s), seed "
+              f"{args.seed}: engine='auto' (compiled) {compiled:.4f}, engine='plain' "
+              f"{plain:.4f}, difference {100 * (compiled - plain):+.2f} points (target: within "
+              "0.3)")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 

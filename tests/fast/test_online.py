@@ -17,6 +17,7 @@ if online._kernel() is None:  # MLPKIT_NUMBA=0
     pytest.skip("the compiled kernels are switched off", allow_module_level=True)
 
 OnlineEpoch = online.OnlineEpoch
+online_kernel = online.k
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 # (loss, output activation): squared error in its ½/sum forms after each element-wise output,
@@ -95,30 +96,62 @@ def assert_same_training(sizes, hidden, make_loss, output, opt_args, *, dtype, b
             np.testing.assert_allclose(v_compiled, v_plain, rtol=rtol, atol=rtol)
 
 
+# The kernel keeps W of layers with fewer than online_kernel.WIDE (16) units transposed (one
+# row per unit) and W of wider layers by rows (one row per input, the inputs that are 0
+# skipped): "narrow" takes the first path in every layer, "wide" the second in its first two
+# (the second one propagates δ through W by rows).
+SHAPES = {"narrow": [6, 5, 3], "wide": [6, 18, 16, 3]}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("opt", OPTIMIZERS)
 @pytest.mark.parametrize("out", OUTPUTS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_online_epoch_equals_the_core(hidden, out, opt):
+def test_online_epoch_equals_the_core(hidden, out, opt, shape):
     make_loss, output = OUTPUTS[out]
-    assert_same_training([6, 5, 3], hidden, make_loss, output, OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], hidden, make_loss, output, OPTIMIZERS[opt],
                          dtype=np.float64, batch_size=1, rtol=1e-10)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "decay-l1"])
 @pytest.mark.parametrize("out", ["se-half-mean-sigmoid", "ce-softmax", "bce-sigmoid"])
 @pytest.mark.parametrize("batch_size", [3, 7])
-def test_small_batches_equal_the_core(batch_size, out, opt):
+def test_small_batches_equal_the_core(batch_size, out, opt, shape):
     # 40 samples: the last batch is smaller (40 = 13·3 + 1 = 5·7 + 5), its mean scaled by it
     make_loss, output = OUTPUTS[out]
-    assert_same_training([6, 5, 3], "tanh", make_loss, output, OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], "tanh", make_loss, output, OPTIMIZERS[opt],
                          dtype=np.float64, batch_size=batch_size, rtol=1e-10)
 
 
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid"])
+@pytest.mark.parametrize("batch_size", [1, 5, 10])
+def test_wide_layers_dense_and_sparse_inputs_in_batches(batch_size, hidden):
+    # ReLU hidden units (some 0: their rows of the next W are skipped) and data without zeros
+    # (listing them does not pay: every row is summed), plain SGD where both paths apply
+    for low in (0.0, 0.3):
+        x, t = data(n=37, n_in=20, n_out=4, seed=2)
+        x = x + low  # with low = 0.3 no input is 0
+        compiled_net, plain_net = twins([20, 24, 17, 4], hidden, "softmax", np.float64)
+        loss = CrossEntropy()
+        compiled_opt, plain_opt = SGD(0.3), SGD(0.3)
+        order = np.random.default_rng(5).permutation(37)
+        epoch = OnlineEpoch.for_training(compiled_net, loss, compiled_opt, batch_size)
+        result = epoch.run(x, t, order)
+        total, outputs = reference_epoch(plain_net, loss, plain_opt, x, t, order, batch_size)
+        np.testing.assert_allclose(result.loss_sum, total, rtol=1e-10)
+        np.testing.assert_allclose(result.outputs, outputs, rtol=1e-10, atol=1e-12)
+        for a, b in zip(compiled_net.get_weights(), plain_net.get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("batch_size", [1, 4])
 @pytest.mark.parametrize("opt", ["sgd", "momentum"])
-def test_first_deck_net_float32_no_biases_and_point_one_point_nine_targets(opt, batch_size):
+def test_first_deck_net_float32_no_biases_and_point_one_point_nine_targets(opt, batch_size,
+                                                                           shape):
     # The first deck's net has no biases and trains towards 0.1/0.9
-    assert_same_training([6, 5, 3], "sigmoid", SquaredError, "sigmoid", OPTIMIZERS[opt],
+    assert_same_training(SHAPES[shape], "sigmoid", SquaredError, "sigmoid", OPTIMIZERS[opt],
                          dtype=np.float32, batch_size=batch_size, bias=False, low=0.1,
                          high=0.9, rtol=2e-5)
 
@@ -258,7 +291,7 @@ net = mlp([4, 3, 2], seed=0)
 # batches over online.MAX_BATCH: the per-batch fast engine's fused kernels and the SGD kernel
 train(net, x, t, epochs=1, batch_size=20, optimizer=SGD(0.1))
 online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.1), 1).run(x, t)
-dispatchers = {"online": online._kernel(), "sgd": kernels.kernel("sgd"),
+dispatchers = {"online": online._kernel().epoch, "sgd": kernels.kernel("sgd"),
                "squared_error_output": kernels.kernel("squared_error_output")}
 json.dump({name: [d.stats.cache_path, sum(d.stats.cache_hits.values()),
                   sum(d.stats.cache_misses.values())] for name, d in dispatchers.items()},
@@ -266,28 +299,114 @@ json.dump({name: [d.stats.cache_path, sum(d.stats.cache_hits.values()),
 """
 
 
-@pytest.mark.slow
-def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
-    import json
+def run_probe(code, **env):
     import os
     import subprocess
     import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=900, env={**os.environ, **env})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_compiled_kernels_are_cached_on_disk_for_the_next_process():
+    # numba's JIT cache (MLPKIT_NUMBA=jit for the online kernel: no ahead-of-time module)
+    import json
     from pathlib import Path
 
     def probe():
-        result = subprocess.run([sys.executable, "-c", CACHE_PROBE], capture_output=True,
-                                text=True, timeout=600, env={**os.environ})
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        return json.loads(run_probe(CACHE_PROBE, MLPKIT_NUMBA="jit").stdout)
 
     first = probe()  # compiles, or loads what an earlier run cached
     for name, (folder, _, _) in first.items():
-        stem = {"online": "online._epoch", "sgd": "kernels._sgd",
+        stem = {"online": "online_kernel._epoch", "sgd": "kernels._sgd",
                 "squared_error_output": "kernels._squared_error_output"}[name]
         assert list(Path(folder).glob(f"{stem}-*.nbi")), f"no cache index for {name}"
     second = probe()
     for name, (_, hits, misses) in second.items():
         assert hits >= 1 and misses == 0, (name, hits, misses)
+
+
+AHEAD_PROBE = """
+import json, sys
+if sys.argv[1] == "hide-numba":
+    sys.modules["numba"] = None  # an import of numba fails from here on
+import numpy as np
+from mlpkit import SGD, mlp
+from mlpkit.fast import ahead, online
+from mlpkit.losses import SquaredError
+
+rng = np.random.default_rng(0)
+x = rng.random((30, 5)).astype(np.float32)
+x[x < 0.3] = 0.0
+t = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 30)]
+results = []
+for dtype, batch in ((np.float32, 1), (np.float64, 4)):
+    net = mlp([5, 20, 3], seed=0, dtype=dtype)
+    result = online.OnlineEpoch.for_training(net, SquaredError(), SGD(0.3), batch).run(
+        x.astype(dtype), t.astype(dtype), rng.permutation(30))
+    results.append([result.loss_sum, *[w.tolist() for w in net.get_weights()]])
+json.dump({"ahead": online._kernel().ahead, "file": str(ahead.module_file()),
+           "numba": sys.modules.get("numba") is not None, "results": results}, sys.stdout)
+"""
+
+
+@pytest.mark.slow
+def test_the_kernel_compiled_ahead_of_time_loads_without_numba(tmp_path):
+    # First process: builds the module into an empty cache; then one without numba loads it
+    # and trains as the JIT-compiled kernel does, bit for bit
+    import json
+    from pathlib import Path
+
+    def probe(*args, **env):
+        code = AHEAD_PROBE.replace("sys.argv[1]", repr(args[0] if args else ""))
+        return json.loads(run_probe(code, XDG_CACHE_HOME=str(tmp_path), **env).stdout)
+
+    built = probe()
+    assert built["ahead"] and Path(built["file"]).exists()
+    assert Path(built["file"]).parent == tmp_path / "mlpkit" / "kernels"
+    loaded = probe("hide-numba")
+    assert loaded["ahead"] and not loaded["numba"] and loaded["file"] == built["file"]
+    jit = probe(MLPKIT_NUMBA="jit")
+    assert not jit["ahead"]
+    assert loaded["results"] == built["results"] == jit["results"]
+
+
+def test_a_failed_ahead_of_time_build_falls_back_to_numba_once(tmp_path, monkeypatch, capsys):
+    from mlpkit.fast import ahead
+
+    monkeypatch.setattr(ahead, "folder", lambda: tmp_path)
+    calls = []
+
+    def fail(*args):
+        calls.append(args)
+        raise OSError("no C compiler")
+
+    monkeypatch.setattr(ahead, "_compile", fail)
+    assert ahead.build(online_kernel._epoch) is None
+    assert "no C compiler" in capsys.readouterr().err
+    assert ahead.module_file().with_suffix(".failed").read_text().startswith("OSError")
+    assert ahead.build(online_kernel._epoch) is None and len(calls) == 1  # not tried again
+    assert ahead.load() is None and not list(tmp_path.glob("build-*"))
+
+
+def test_the_module_key_changes_with_the_kernel_source_and_the_versions(monkeypatch, tmp_path):
+    from mlpkit.fast import ahead
+
+    keys = [ahead.key(), ahead.key()]
+    monkeypatch.setattr(ahead, "RECIPE", ahead.RECIPE + "x")
+    keys.append(ahead.key())
+    monkeypatch.setattr(ahead, "_numba_version", lambda: "0.0.1")
+    keys.append(ahead.key())
+    source = tmp_path / "kernel.py"
+    source.write_text("# a kernel")
+    monkeypatch.setattr(ahead, "_sources", lambda: [source])
+    keys.append(ahead.key())
+    source.write_text("# another kernel")
+    keys.append(ahead.key())
+    assert keys[0] == keys[1] and len(set(keys)) == 5
 
 
 @pytest.mark.parametrize("out", ["ce-softmax", "bce-sigmoid"])

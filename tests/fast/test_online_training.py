@@ -249,3 +249,20 @@ def test_data_order_sum_reduction_and_integer_labels(compiled_calls):
         nets.append((net, history))
     assert compiled_calls == [0, 1]  # 60 = 3·16 + 12: the last batch is smaller
     assert_same(nets)
+
+
+def test_batches_over_six_run_compiled_on_data_that_is_mostly_zero(monkeypatch, compiled_calls):
+    # online.pays: up to MAX_BATCH always, up to MAX_SPARSE_BATCH where at most SPARSE of the
+    # inputs are not 0 (MNIST-like), else the per-batch path (BLAS products win there)
+    monkeypatch.setattr(online, "MAX_BATCH", 6)
+    rng = np.random.default_rng(0)
+    dense = rng.random((200, 12)) + 0.1
+    sparse = np.where(rng.random((200, 12)) < 0.8, 0.0, dense)
+    assert online.pays(6, dense) and not online.pays(7, dense) and not online.pays(16, dense)
+    assert online.pays(16, sparse) and not online.pays(17, sparse)
+    t = np.eye(3)[rng.integers(0, 3, 200)]
+    for x, runs_compiled in ((dense, False), (sparse, True)):
+        compiled_calls.clear()
+        net = mlp([12, 5, 3], seed=0)
+        train(net, x, t, optimizer=SGD(0.1), epochs=2, batch_size=10, seed=0)
+        assert compiled_calls == ([0, 1] if runs_compiled else [])

@@ -2,9 +2,10 @@
 :func:`mlpkit.train`.
 
 With ``engine="auto"`` or ``"fast"``, ``batch_size`` at most
-:data:`mlpkit.fast.online.MAX_BATCH` and a network, loss and optimiser that
-:class:`~mlpkit.fast.online.OnlineEpoch` supports, every epoch of the training loop runs in one
-numba call instead of one Python step per batch. Everything the loop does per epoch stays:
+:data:`mlpkit.fast.online.MAX_BATCH` (or :data:`~mlpkit.fast.online.MAX_SPARSE_BATCH` on data
+that is mostly 0, as MNIST: :func:`mlpkit.fast.online.pays`) and a network, loss and optimiser
+that :class:`~mlpkit.fast.online.OnlineEpoch` supports, every epoch of the training loop runs
+in one compiled call instead of one Python step per batch. Everything the loop does per epoch stays:
 shuffling from the run's generator, the History's loss and accuracy (the same sums), the
 learning-rate schedule, early stopping, end-of-epoch checkpoints (and resuming mid-epoch: the
 rest of that epoch runs compiled), divergence (the same :class:`TrainingDivergedError`, the
@@ -47,27 +48,29 @@ def wants_every_batch(callback: Callback) -> bool:
 class CompiledEpochs:
     """The compiled epoch of one training run (a :class:`mlpkit.training.loop._Run`)."""
 
-    def __init__(self, online: OnlineEpoch, x: np.ndarray, t: np.ndarray) -> None:
+    def __init__(self, online: OnlineEpoch, x: np.ndarray, t: np.ndarray,
+                 norm2: float | None = None) -> None:
         self.online = online
         self.x, self.t = np.ascontiguousarray(x), np.ascontiguousarray(t)
+        self.stats = online.data_stats(self.x, norm2)  # once per run: x does not change
         self.outputs = np.empty_like(self.t)
 
     @classmethod
     def create(cls, engine: str, run, every: int | None) -> CompiledEpochs | None:
         """The compiled epoch for ``run``, or None where the loop must step batch by batch
-        (``engine="plain"``, batches larger than MAX_BATCH, an unsupported setting,
+        (``engine="plain"``, batches where it does not pay, an unsupported setting,
         ``checkpoint_every`` or a callback that wants every batch)."""
         if engine == "plain" or run.settings["batch_size"] is None or every is not None:
             return None
         if any(wants_every_batch(callback) for callback in run.callbacks):
             return None
-        from ..fast.online import MAX_BATCH, OnlineEpoch
+        from ..fast.online import OnlineEpoch, pays
 
         size = run.batches.size
-        if size > MAX_BATCH:
+        if not pays(size, run.data.x):
             return None
         online = OnlineEpoch.for_training(run.network, run.loss, run.optimizer, size)
-        return None if online is None else cls(online, run.data.x, run.data.t)
+        return None if online is None else cls(online, run.data.x, run.data.t, run.data.norm2)
 
     def epoch(self, run, epoch: int, first_batch: int, order: np.ndarray | None) -> bool:
         """Train the batches ``first_batch``, … of this epoch in ``order`` (None: data order);
@@ -77,7 +80,7 @@ class CompiledEpochs:
         start = first_batch * batches.size
         positions = np.arange(start, batches.n) if order is None else order[start:]
         outputs = self.outputs[:positions.shape[0]]
-        result = self.online.run(self.x, self.t, positions, outputs)
+        result = self.online.run(self.x, self.t, positions, outputs, self.stats)
         stop = min(start + result.batches * batches.size, batches.n)
         done = stop - start
         if done:

@@ -128,7 +128,8 @@ def train(
         it does not apply (it needs numba, Dense layers with biases, identity/sigmoid/tanh/
         ReLU, squared error or softmax + cross-entropy). ``"auto"`` (default) is "fast" where
         it applies and "plain" otherwise. With "auto"/"fast" and ``batch_size`` at most
-        :data:`mlpkit.fast.online.MAX_BATCH` (6), every epoch of SGD on Dense layers (biases
+        :data:`mlpkit.fast.online.MAX_BATCH` (6; 16 on data that is mostly 0, as MNIST:
+        :func:`mlpkit.fast.online.pays`), every epoch of SGD on Dense layers (biases
         on or off; the cross-entropies, squared error, weight decay, L1) runs in one compiled
         call (:mod:`mlpkit.training.compiled`; equal to "plain" to float rounding), unless a
         callback overrides ``on_batch_end`` (and not ``on_batches_end``) or
