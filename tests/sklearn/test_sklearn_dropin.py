@@ -58,6 +58,30 @@ def test_same_random_state_gives_scikit_learns_model(digits, kind, solver):
         np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize(
+    "params",
+    [{"solver": "sgd"}, {"solver": "sgd", "nesterovs_momentum": False, "activation": "tanh"},
+     {"solver": "adam"}, {"solver": "adam", "activation": "tanh", "batch_size": 64}],
+    ids=["sgd-nesterov-relu", "sgd-tanh", "adam-relu", "adam-tanh-batch-64"],
+)
+def test_same_random_state_gives_scikit_learns_model_bit_for_bit(digits, kind, weighted,
+                                                                  params):
+    """float64, relu/tanh: the same operations in the same order give the same bits (the
+    logistic activation is mlpkit's, not SciPy's expit: equal to rounding only)."""
+    X, y = digits
+    target = y if kind == "MLPClassifier" else (y - y.mean()) / y.std()
+    w = np.random.default_rng(1).uniform(0.0, 2.0, y.shape[0]) if weighted else None
+    settings = {"hidden_layer_sizes": (32, 16), "max_iter": 4, "random_state": 2, **params}
+    ours = getattr(mk, kind)(**settings).fit(X, target, sample_weight=w)
+    theirs = getattr(skl, kind)(**settings).fit(X, target, sample_weight=w)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ours.loss_curve_ == theirs.loss_curve_
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -116,6 +116,11 @@ def backprop(est, X, Y, sample_weight=None, dropout_rng=None):
     (aᵀ δ + alpha · W) / Σw and of the intercepts Σ δ / Σw, with δ^L = (a − y) · w for the
     canonical output/loss pairs (mlpkit's core loss gives δ^L for the others); Σw is the
     number of samples without sample weights. ``est.l1`` adds l1 · sign(W) to the gradient.
+
+    The weights enter as in :func:`mlpkit.train`: :meth:`mlpkit.Loss.output_delta` with
+    ``sample_weight`` (here of a ``reduction="sum"`` loss: row k of δ^L times w_k); the
+    division by Σw comes after the products, in scikit-learn's order, where ``train`` puts
+    w_k / Σw into δ^L (the same gradient; other rounding).
     """
     inputs, zs, outs, masks = forward(est, X, keep=True, dropout_rng=dropout_rng)
     output = outs[-1]
@@ -129,12 +134,10 @@ def backprop(est, X, Y, sample_weight=None, dropout_rng=None):
 
     out_act = activation(est.out_activation_)
     core = core_loss(est.loss, est.out_activation_)
-    if out_act.name == core.canonical_activation:
-        delta = output - Y
-    else:
-        delta = core.output_delta(out_act, zs[-1], output, Y)
-    if sample_weight is not None:
-        delta *= sample_weight.reshape(-1, 1)
+    if sample_weight is None and out_act.name == core.canonical_activation:
+        delta = output - Y  # scikit-learn's δ^L = a − y
+    else:  # the core's δ^L, summed: row k times w_k (mlpkit.train's weighting, reduction sum)
+        delta = core.output_delta(out_act, zs[-1], output, Y, sample_weight)
 
     hidden = activation(est.activation)
     l1 = float(getattr(est, "l1", 0.0) or 0.0)
