@@ -5,7 +5,9 @@ plain lists of arrays (assigning new arrays changes the predictions), and ``_fit
 and ``_fit_lbfgs`` take scikit-learn's steps in scikit-learn's order: the same draws from the
 random state (initial weights, validation split, shuffles), the same mini-batches, the same
 optimiser updates and the same stopping rule. The arithmetic lives in :mod:`._engine`; the
-activations and output errors come from mlpkit's core. ``network_`` gives the fitted model as a
+activations and output errors come from mlpkit's core. The stochastic solvers' mini-batch step
+runs :class:`._step.StochasticStep` where it applies (the same numbers with reused buffers and
+compiled kernels), else :func:`._engine.backprop`. ``network_`` gives the fitted model as a
 :class:`mlpkit.Network`.
 """
 

@@ -144,9 +144,10 @@ class Batches:
         start, stop = self.bounds(batch)
         if order is None:
             return self.x[start:stop], self.t[start:stop]
-        index = order[start:stop]
-        return (self.x.take(index, axis=0, out=self.x_buffer[: stop - start]),
-                self.t.take(index, axis=0, out=self.t_buffer[: stop - start]))
+        index = order[start:stop]  # a permutation's: mode="clip" never clips, and unlike the
+        # default "raise" it does not copy through a temporary buffer when given out=
+        return (self.x.take(index, axis=0, out=self.x_buffer[: stop - start], mode="clip"),
+                self.t.take(index, axis=0, out=self.t_buffer[: stop - start], mode="clip"))
 
     def weights(self, batch: int, order: np.ndarray | None) -> np.ndarray | None:
         """Sample weights (batch rows,) of batch ``batch``, or None without weights."""
