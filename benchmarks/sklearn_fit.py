@@ -19,9 +19,11 @@ scikit-learn's (issue 12's target: at most 0.5). Per configuration:
 Threads: the table is printed twice, first with both libraries pinned to ``--threads`` BLAS
 threads (threadpoolctl for scikit-learn, ``threads=`` for mlpkit), then with each library's
 default (scikit-learn: the BLAS's own, one per core; mlpkit: its thread policy, which gives
-fewer threads on a busy machine, see ``mlpkit.fast.threads``). Each time is the best of
-``--repeat`` fits, the libraries interleaved. ``benchmarks/sklearn_profile.py`` shows where
-the time goes inside each fit.
+fewer threads on a busy machine, see ``mlpkit.fast.threads``). The libraries are interleaved
+``--repeat`` times (in reverse order every other time); each time shown is the best, each
+ratio the median of the repeats' ratios to the scikit-learn fit of the same repeat (on a
+shared machine whose load changes, paired ratios are steadier than ratios of best times).
+``benchmarks/sklearn_profile.py`` shows where the time goes inside each fit.
 
 Usage::
 
@@ -49,20 +51,23 @@ import sklearn
 SIZES = {"(100,)": (100,), "(512, 256)": (512, 256)}
 
 
-def _row(name, solver, best, accuracy) -> str:
-    sk = best["scikit-learn"]
-    cells = [f"{name:<11} {solver:<5} {sk:7.2f}"]
-    cells.append(f"{best['floor float64']:8.2f} {best['floor float64'] / sk:5.2f}")
-    for dtype in ("float64", "float32"):
-        cells.append(f"{best[dtype]:7.2f} {best[dtype] / sk:5.2f}")
-    cells.append(f"{best['floor float32']:8.2f} {best['floor float32'] / sk:5.2f}")
+def _row(name, solver, times, accuracy) -> str:
+    """Best time of each column and its ratio to scikit-learn: the median over the repeats of
+    the ratio to the scikit-learn fit of the same repeat (paired, so that a slow moment of
+    the shared machine cancels)."""
+    sk = np.asarray(times["scikit-learn"])
+    cells = [f"{name:<11} {solver:<5} {sk.min():7.2f}"]
+    for label in ("floor float64", "float64", "float32", "floor float32"):
+        seconds = np.asarray(times[label])
+        width = 8 if label.startswith("floor") else 7
+        cells.append(f"{seconds.min():{width}.2f} {np.median(seconds / sk):5.2f}")
     cells.append(" ".join(f"{accuracy[k]:.4f}" for k in ("scikit-learn", "float64", "float32")))
     return "  ".join(cells)
 
 
 def table(X, y, X_test, y_test, epochs: int, repeat: int, threads: int | None) -> None:
-    print(f"\nthreads: {threads if threads else 'each library default'}; seconds, ratio to "
-          "scikit-learn")
+    print(f"\nthreads: {threads if threads else 'each library default'}; best seconds, "
+          "median paired ratio to scikit-learn")
     print(f"{'network':<11} {'':<5} {'sklearn':>7}  {'products':>8} {'best':>5}  "
           f"{'mlpkit':>7} {'ratio':>5}  {'mk f32':>7} {'ratio':>5}  {'f32 prod':>8} "
           f"{'best':>5}  test accuracy sk / mk / mk f32")
@@ -70,24 +75,24 @@ def table(X, y, X_test, y_test, epochs: int, repeat: int, threads: int | None) -
         for solver in ("sgd", "adam"):
             params = dict(hidden_layer_sizes=sizes, solver=solver, max_iter=epochs,
                           n_iter_no_change=epochs + 1, random_state=0)
-            best: dict[str, float] = defaultdict(lambda: np.inf)
+            times: dict[str, list[float]] = defaultdict(list)
             accuracy: dict[str, float] = {}
-            for _ in range(repeat):
+            for repeat_index in range(repeat):
                 estimators = {
                     "scikit-learn": skl.MLPClassifier(**params),
                     "float64": mk.MLPClassifier(**params, threads=threads),
                     "float32": mk.MLPClassifier(**params, threads=threads, dtype="float32"),
                 }
-                for label, estimator in estimators.items():
+                order = list(estimators.items())
+                for label, estimator in order if repeat_index % 2 == 0 else order[::-1]:
                     seconds = fit_seconds(estimator, X, y, threads if label == "scikit-learn"
                                           else None)
-                    best[label] = min(best[label], seconds)
+                    times[label].append(seconds)
                     accuracy[label] = float(estimator.score(X_test, y_test))
                     if label != "scikit-learn":
-                        floor = gemm_floor([X.shape[1], *sizes, 10], X.shape[0], 200, epochs,
-                                           label, threads)
-                        best[f"floor {label}"] = min(best[f"floor {label}"], floor)
-            print(_row(name, solver, best, accuracy), flush=True)
+                        times[f"floor {label}"].append(gemm_floor(
+                            [X.shape[1], *sizes, 10], X.shape[0], 200, epochs, label, threads))
+            print(_row(name, solver, times, accuracy), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default 5; quick 2)")
     parser.add_argument("--samples", type=int, default=None, help="training images used")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="best of this many fits")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved fits per row")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads of both libraries in the first table (default 1)")
     args = parser.parse_args(argv)
@@ -115,8 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             mk.MLPClassifier((10,), max_iter=1, dtype=dtype).fit(X[:500], y[:500])
     print(f"Fashion-MNIST: {X.shape[0]} training, {X_test.shape[0]} test images; {epochs} "
           f"epochs, batch 200; scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; best of "
-          f"{args.repeat}")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+          f"{args.repeat} interleaved repeats")
     for threads in (args.threads, None):
         table(X, y, X_test, y_test, epochs, args.repeat, threads)
 

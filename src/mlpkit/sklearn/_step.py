@@ -6,8 +6,8 @@ loss with its L2 term and every gradient), operation for operation in scikit-lea
 so the model keeps scikit-learn's bits (tests/sklearn/test_sklearn_dropin.py). What changes is
 everything around the products: the batch rows are gathered into one reused buffer
 (``np.take`` instead of a new array per batch), every z, a, δ and gradient lives in a buffer
-allocated once per fit and the products write into them (``out=``), and the element-wise work
-is done by the compiled kernels of :mod:`mlpkit.fast.sklearn_kernels`: intercept and ReLU in
+allocated once per epoch and the products write into them (``out=``), and the element-wise
+work is done by the compiled kernels of :mod:`mlpkit.fast.sklearn_kernels`: intercept and ReLU in
 one pass, ``+ αW`` and ``/ Σw`` in one pass, the ReLU's derivative without a boolean mask.
 The optimisers' updates (:class:`._engine.SGDOptimizer`, :class:`._engine.AdamOptimizer`) take
 the same kernels.
@@ -34,7 +34,7 @@ HIDDEN = {"relu": "relu", "tanh": "tanh", "identity": "identity", "linear": "ide
 
 
 class StochasticStep:
-    """One fit's mini-batch steps: ``backprop(batch_idx)`` returns the batch loss and leaves
+    """One epoch's mini-batch steps: ``backprop(batch_idx)`` returns the batch loss and leaves
     the gradients in ``grads`` (coefficients, then intercepts, as scikit-learn's list)."""
 
     @classmethod
