@@ -2,7 +2,13 @@
 
 Every loss is summed over the outputs of a sample and averaged over the samples of the batch
 (the lectures' C = 1/K Σ_k …) unless ``reduction="sum"``. ``gradient`` returns ∂E/∂a of that
-same number, so the 1/n of the mean is already inside every δ. Where a softmax feeds the
+same number, so the 1/n of the mean is already inside every δ.
+
+Sample weights w_k (``sample_weight``, shape (n_samples,)) multiply each sample's loss E_k: the
+batch's E is the weighted mean Σ_k w_k E_k / Σ_k w_k (``reduction="sum"``: Σ_k w_k E_k), and
+each sample's row of ∂E/∂a and δ^L carries the factor w_k / Σ_k w_k (or w_k) in place of 1/n
+(or 1). All ones is the unweighted loss, bit for bit; weights of 0 drop their samples (a batch
+whose weights are all 0 has E = 0 and δ^L = 0). Where a softmax feeds the
 cross-entropy (or a sigmoid the binary cross-entropy), ``output_value`` computes E from the
 pre-activation z with log-sum-exp, exactly, as PyTorch's ``cross_entropy`` does: no clip, so a
 confidently wrong prediction costs what it should, consistent with δ^L = a − t.
@@ -82,50 +88,87 @@ class Loss:
     def _scale(self, n_samples: int) -> float:
         return 1.0 / n_samples if self.reduction == "mean" else 1.0
 
-    def _reduce(self, per_sample: np.ndarray) -> float:
-        if per_sample.shape[0] == 0:
+    def sample_scale(self, n_samples: int, sample_weight: np.ndarray | None = None,
+                     dtype: np.typing.DTypeLike = np.float64) -> float | np.ndarray:
+        """What multiplies each sample's ∂E_k/∂a in ∂E/∂a: 1/n (``reduction="mean"``) or 1
+        without weights; with weights w (n_samples,) the column (n_samples, 1) of
+        w_k / Σ w (mean; 0 where Σ w = 0) or w_k (sum), in ``dtype``."""
+        if sample_weight is None:
+            return self._scale(n_samples)
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if self.reduction == "mean":
+            total = float(w.sum())
+            w = w / total if total > 0.0 else np.zeros_like(w)
+        return w.astype(dtype, copy=False).reshape(-1, 1)
+
+    def _reduce(self, per_sample: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+        n = per_sample.shape[0]
+        if n == 0:
             raise ValueError("the loss of 0 samples is undefined: a and t are empty")
-        return float(np.sum(per_sample, dtype=np.float64) * self._scale(per_sample.shape[0]))
+        if sample_weight is None:
+            return float(np.sum(per_sample, dtype=np.float64) * self._scale(n))
+        w = np.asarray(sample_weight, dtype=np.float64)
+        # w_k E_k, and 0 where w_k = 0 even if E_k is infinite (a dropped sample)
+        weighted = np.where(w > 0.0, per_sample * w.astype(per_sample.dtype), 0.0)
+        total = float(w.sum()) if self.reduction == "mean" else 1.0
+        scale = 1.0 / total if total > 0.0 else 0.0
+        return float(np.sum(weighted, dtype=np.float64) * scale)
 
-    def value(self, a: np.ndarray, t: np.ndarray) -> float:
-        """E for outputs ``a`` and targets ``t``, both (n_samples, n_outputs)."""
+    def value(self, a: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = None
+              ) -> float:
+        """E for outputs ``a`` and targets ``t``, both (n_samples, n_outputs); with
+        ``sample_weight`` (n_samples,) the weighted mean Σ w_k E_k / Σ w_k (sum: Σ w_k E_k)."""
         with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf: E is +inf
-            return self._reduce(self._per_sample(a, t))
+            return self._reduce(self._per_sample(a, t), sample_weight)
 
-    def gradient(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """∂E/∂a, shape (n_samples, n_outputs), including the 1/n of ``reduction="mean"``."""
+    def gradient(self, a: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """∂E/∂a, shape (n_samples, n_outputs), including the 1/n of ``reduction="mean"``
+        (with ``sample_weight``: w_k / Σ w per sample, see :meth:`sample_scale`)."""
+        scale = self.sample_scale(a.shape[0], sample_weight, a.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self._gradient(a, t) * self._scale(a.shape[0])
+            return self._gradient(a, t) * scale
 
     def output_value(
-        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
+        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray,
+        sample_weight: np.ndarray | None = None,
     ) -> float:
         """E of the output layer: from its pre-activation ``z`` (exactly, with log-sum-exp)
-        for the canonical pair of a cross-entropy, otherwise :meth:`value` of ``a``."""
+        for the canonical pair of a cross-entropy, otherwise :meth:`value` of ``a``;
+        weighted by ``sample_weight`` (n_samples,) as :meth:`value`."""
         if self.exact_from_z and activation.name == self.canonical_activation:
-            return self._reduce(self._per_sample_from_z(z, t))
-        return self.value(a, t)
+            return self._reduce(self._per_sample_from_z(z, t), sample_weight)
+        return self.value(a, t, sample_weight)
 
     def output_delta(
-        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
+        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray,
+        sample_weight: np.ndarray | None = None,
     ) -> np.ndarray:
         """Output error (BP1): δ^L = ∂E/∂a ⊙ σ'(z^L), shape (n_samples, n_outputs).
 
         For the canonical pairs (sigmoid + binary cross-entropy, softmax + cross-entropy,
         identity + squared error) σ' cancels against ∂E/∂a and δ^L = (a − t) · scale exactly;
         that shortcut is taken here. Every other pair multiplies by the activation's
-        derivative (softmax: its Jacobian).
+        derivative (softmax: its Jacobian). ``sample_weight`` (n_samples,) makes the scale a
+        per-sample factor (:meth:`sample_scale`): row k of δ^L is w_k / Σ w times the
+        unweighted δ_k (``reduction="sum"``: w_k times).
         """
         self._check_activation(activation)
+        scale = self.sample_scale(a.shape[0], sample_weight, a.dtype)
         if activation.name == self.canonical_activation:
-            return self._canonical_delta(a, t)
-        return activation.backward(z, a, self.gradient(a, t))
+            return self._canonical_delta(a, t, scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = self._gradient(a, t) * scale
+        return activation.backward(z, a, grad)
 
     def value_and_delta(
-        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray
+        self, activation: Activation, z: np.ndarray, a: np.ndarray, t: np.ndarray,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
-        """``(output_value(...), output_delta(...))`` of one batch."""
-        return self.output_value(activation, z, a, t), self.output_delta(activation, z, a, t)
+        """``(output_value(...), output_delta(...))`` of one batch (weighted by
+        ``sample_weight`` (n_samples,) if given)."""
+        return (self.output_value(activation, z, a, t, sample_weight),
+                self.output_delta(activation, z, a, t, sample_weight))
 
     def _check_activation(self, activation: Activation) -> None:
         if self.valid_activations is not None and activation.name not in self.valid_activations:
@@ -135,8 +178,9 @@ class Loss:
                 f"{activation.name!r}"
             )
 
-    def _canonical_delta(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return (a - t) * self._scale(a.shape[0])
+    def _canonical_delta(self, a: np.ndarray, t: np.ndarray,
+                         scale: float | np.ndarray) -> np.ndarray:
+        return (a - t) * scale
 
     def get_config(self) -> dict:
         return {"reduction": self.reduction}
@@ -166,8 +210,8 @@ class SquaredError(Loss):
     def _gradient(self, a, t):
         return (a - t) if self.half else 2.0 * (a - t)
 
-    def _canonical_delta(self, a, t):
-        return self.gradient(a, t)  # identity: δ = ∂E/∂a
+    def _canonical_delta(self, a, t, scale):
+        return self._gradient(a, t) * scale  # identity: δ = ∂E/∂a
 
     def get_config(self):
         return {"half": self.half, "reduction": self.reduction}
@@ -265,10 +309,10 @@ class CrossEntropy(Loss):
     def _gradient(self, a, t):
         return np.where(t == 0, 0.0, -t / _floor(a))
 
-    def _canonical_delta(self, a, t):
+    def _canonical_delta(self, a, t, scale):
         # ∂E/∂z_k = a_k Σ_j t_j − t_k, which is the familiar a − t when each target row sums
         # to 1 (one-hot labels); the general form keeps soft targets exact too.
-        return (a * np.sum(t, axis=1, keepdims=True) - t) * self._scale(a.shape[0])
+        return (a * np.sum(t, axis=1, keepdims=True) - t) * scale
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -14,7 +14,7 @@ import numpy as np
 from .initializers import Initializer
 from .layers import Dense, Dropout
 from .losses import Loss, get_loss
-from .validation import as_generator
+from .validation import as_generator, check_sample_weight
 
 __all__ = ["Network", "mlp"]
 
@@ -138,7 +138,8 @@ class Network:
             )
         return t
 
-    def backprop(self, X, T, loss: str | Loss = "squared_error", training: bool = False) -> float:
+    def backprop(self, X, T, loss: str | Loss = "squared_error", training: bool = False,
+                 sample_weight=None) -> float:
         """One forward pass, the loss value E, one backward pass; returns E.
 
         Parameters
@@ -146,13 +147,16 @@ class Network:
         X : array (n_samples, n_inputs)
         T : array (n_samples, n_outputs), or (n_samples,) of class labels for cross-entropy
         loss : str or Loss
+        sample_weight : array (n_samples,) or None
+            Weight of each sample's loss: E = Σ w_k E_k / Σ w_k (see :mod:`mlpkit.losses`).
         """
         loss = get_loss(loss)
         x, t = self.check_batch(X, T, loss)
+        w = None if sample_weight is None else check_sample_weight(sample_weight, x.shape[0])
         a = self.forward(x, training=training)
         out = self.output_layer
         assert out.z is not None  # set by forward
-        value, delta = loss.value_and_delta(out.activation, out.z, a, t)
+        value, delta = loss.value_and_delta(out.activation, out.z, a, t, w)
         self.backward(delta)
         return value
 

@@ -21,6 +21,7 @@ __all__ = [
     "check_number",
     "check_positive_int",
     "check_probability",
+    "check_sample_weight",
     "format_bytes",
 ]
 
@@ -136,3 +137,30 @@ def check_number(name: str, value: object, *, low: float = -math.inf, high: floa
 def check_probability(name: str, value: object, *, include_one: bool = False) -> float:
     """``value`` as a float in [0, 1) (or [0, 1] with ``include_one``)."""
     return check_number(name, value, low=0.0, high=1.0, high_open=not include_one)
+
+
+def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight") -> np.ndarray:
+    """``sample_weight`` as a float64 array of shape (n_samples,): one weight per sample,
+    finite, >= 0, not all 0, with a finite sum. TypeError for non-numbers, ValueError for the
+    rest."""
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(sample_weight).__name__}"
+        ) from error
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), one weight per sample, got shape {w.shape}"
+        )
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise ValueError(
+            f"{name} must be finite, >= 0 and not all 0, got {float(w[bad[0]])!r} at index "
+            f"{bad[0]}"
+        )
+    if not w.any():
+        raise ValueError(f"{name} must be finite, >= 0 and not all 0, got all 0")
+    if not math.isfinite(float(w.sum())):
+        raise ValueError(f"{name} must have a finite sum, got weights up to {float(w.max())!r}")
+    return w

@@ -155,6 +155,31 @@ def test_cross_entropy_integer_labels(output_activation):
         np.testing.assert_array_equal(g_labels, g_one_hot)
 
 
+@pytest.mark.parametrize("n_layers", [1, 3])
+@pytest.mark.parametrize(
+    ("output_activation", "loss_name"), VALID_PAIRS, ids=[case_id(*p) for p in VALID_PAIRS]
+)
+def test_sample_weights_against_finite_differences(output_activation, loss_name, n_layers):
+    """Backprop of E = Σ w_k E_k / Σ w_k (sum: Σ w_k E_k), one weight 0, against finite
+    differences of ``Loss.value`` with the same weights; and the weights really matter."""
+    loss = LOSSES[loss_name]()
+    net, X, T = make_case(output_activation, loss, True, n_layers, seed=20 + n_layers)
+    w = np.array([0.5, 2.0, 0.0, 1.0, 3.0])
+    value = net.backprop(X, T, loss, sample_weight=w)
+    analytic = [grad.copy() for _, grad in net.parameters()]
+
+    def error() -> float:
+        return loss.value(net.forward(X), T, sample_weight=w)
+
+    assert value == pytest.approx(error(), rel=1e-13)  # E from z (cross-entropies) or a
+    numeric = central_differences([p for p, _ in net.parameters()], error)
+    for g_bp, g_fd in zip(analytic, numeric, strict=True):
+        np.testing.assert_allclose(g_bp, g_fd, rtol=TOLERANCE, atol=1e-9)
+    net.backprop(X, T, loss)
+    assert any(not np.allclose(g, u) for g, (_, u) in zip(analytic, net.parameters(),
+                                                        strict=True))
+
+
 def test_dropout_with_fixed_mask(rng):
     first = Dense(3, 6, "tanh", init="normal", seed=rng, dtype=np.float64)
     first.biases = rng.normal(0.0, 0.5, 6)

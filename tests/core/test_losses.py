@@ -272,3 +272,43 @@ def test_loss_of_no_samples_is_a_clear_error():
     empty = np.empty((0, 2))
     with pytest.raises(ValueError, match="0 samples"):
         SquaredError().value(empty, empty)
+
+
+# -- sample weights ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(
+    ("loss_class", "activation"),
+    [(SquaredError, "identity"), (SquaredError, "tanh"), (CrossEntropy, "softmax"),
+     (BinaryCrossEntropy, "sigmoid"), (AbsoluteError, "identity")],
+)
+def test_sample_weights_all_ones_are_no_weights_bit_for_bit(loss_class, activation, reduction,
+                                                             dtype):
+    rng = np.random.default_rng(1)
+    act = mk.get_activation(activation)
+    z = rng.normal(size=(7, 3)).astype(dtype)
+    a = act.value(z)
+    t = np.eye(3, dtype=dtype)[rng.integers(0, 3, 7)]
+    loss = loss_class(reduction=reduction)
+    value, delta = loss.value_and_delta(act, z, a, t)
+    value_w, delta_w = loss.value_and_delta(act, z, a, t, np.ones(7))
+    assert value_w == value
+    assert delta_w.dtype == delta.dtype == dtype
+    np.testing.assert_array_equal(delta_w, delta)
+
+
+def test_sample_weights_of_zero_drop_the_sample_even_with_an_infinite_loss():
+    loss = CrossEntropy()
+    a = np.array([[0.0, 1.0], [0.7, 0.3], [0.2, 0.8]])  # sample 0: ln 0, E_0 = inf
+    t = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert loss.value(a, t) == np.inf
+    w = np.array([0.0, 1.0, 3.0])
+    assert loss.value(a, t, w) == pytest.approx((-np.log(0.7) - 3 * np.log(0.8)) / 4)
+    assert loss.value(a[1:], t[1:], w[1:]) == pytest.approx(loss.value(a, t, w), rel=1e-15)
+    # a batch whose weights are all 0: E = 0 and δ^L = 0
+    zeros = np.zeros(3)
+    assert loss.value(a, t, zeros) == 0.0
+    np.testing.assert_array_equal(loss.output_delta(mk.get_activation("softmax"), a, a, t, zeros),
+                                  0.0)
+    assert loss.sample_scale(3, w).tolist() == [[0.0], [0.25], [0.75]]
+    assert CrossEntropy(reduction="sum").sample_scale(3, w).tolist() == [[0.0], [1.0], [3.0]]

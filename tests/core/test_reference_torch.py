@@ -123,6 +123,38 @@ def test_gradients_match_autograd(output_activation, loss_name, bias, n_layers):
     assert all(np.any(grad != 0.0) for _, grad in net.parameters())
 
 
+@pytest.mark.parametrize(
+    ("output_activation", "loss_name"), VALID_PAIRS, ids=[f"{a}-{loss}" for a, loss in VALID_PAIRS]
+)
+def test_weighted_loss_and_gradients_match_autograd(output_activation, loss_name):
+    """Sample weights: mlpkit's E = Σ w_k E_k / Σ w_k (sum: Σ w_k E_k) and its gradients
+    against torch's per-sample losses (reduction="none") weighted by the same w."""
+    loss = LOSSES[loss_name]()
+    seed = 50 + OUTPUT_ACTIVATIONS.index(output_activation)
+    net, X, T = make_case(output_activation, loss, True, 3, seed)
+    w = np.array([0.25, 3.0, 0.0, 1.0, 1.5, 2.0])
+    value = net.backprop(X, T, loss, sample_weight=w)
+
+    params = torch_parameters(net)
+    a, t, tw = torch_forward(net, params, X), torch.tensor(T), torch.tensor(w)
+    per_sample = {
+        SquaredError: lambda: F.mse_loss(a, t, reduction="none").sum(1)
+        * (0.5 if loss.half else 1.0),
+        AbsoluteError: lambda: F.l1_loss(a, t, reduction="none").sum(1),
+        BinaryCrossEntropy: lambda: F.binary_cross_entropy(a, t, reduction="none").sum(1),
+        CrossEntropy: lambda: -(t * torch.log(a)).sum(1),
+    }[type(loss)]()
+    torch_value = (tw * per_sample).sum()
+    if loss.reduction == "mean":
+        torch_value = torch_value / tw.sum()
+    torch_value.backward()
+
+    assert value == pytest.approx(torch_value.item(), rel=RTOL)
+    for (_, grad), param in zip(net.parameters(), params, strict=True):
+        np.testing.assert_allclose(grad, param.grad.numpy(), rtol=RTOL, atol=ATOL)
+    assert all(np.any(grad != 0.0) for _, grad in net.parameters())
+
+
 def test_integer_labels_match_autograd_nll(rng):
     net = mk.mlp(
         [4, 5, 3],

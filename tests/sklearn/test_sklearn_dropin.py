@@ -58,6 +58,30 @@ def test_same_random_state_gives_scikit_learns_model(digits, kind, solver):
         np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize(
+    "params",
+    [{"solver": "sgd"}, {"solver": "sgd", "nesterovs_momentum": False, "activation": "tanh"},
+     {"solver": "adam"}, {"solver": "adam", "activation": "tanh", "batch_size": 64}],
+    ids=["sgd-nesterov-relu", "sgd-tanh", "adam-relu", "adam-tanh-batch-64"],
+)
+def test_same_random_state_gives_scikit_learns_model_bit_for_bit(digits, kind, weighted,
+                                                                  params):
+    """float64, relu/tanh: the same operations in the same order give the same bits (the
+    logistic activation is mlpkit's, not SciPy's expit: equal to rounding only)."""
+    X, y = digits
+    target = y if kind == "MLPClassifier" else (y - y.mean()) / y.std()
+    w = np.random.default_rng(1).uniform(0.0, 2.0, y.shape[0]) if weighted else None
+    settings = {"hidden_layer_sizes": (32, 16), "max_iter": 4, "random_state": 2, **params}
+    ours = getattr(mk, kind)(**settings).fit(X, target, sample_weight=w)
+    theirs = getattr(skl, kind)(**settings).fit(X, target, sample_weight=w)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ours.loss_curve_ == theirs.loss_curve_
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -267,3 +291,76 @@ def test_saturated_class_weighted_log_loss_is_finite_as_scikit_learns(out_activa
     reference = (log_loss if out_activation == "softmax" else binary_log_loss)(Y, P, weights)
     assert np.isfinite(ours) and ours > 1.0
     np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+# -- the compiled step (mlpkit.sklearn._step) -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("MLPClassifier", {"solver": "adam"}),
+        ("MLPClassifier", {"solver": "sgd", "activation": "tanh", "alpha": 0.01, "l1": 1e-4}),
+        ("MLPClassifier", {"solver": "sgd", "activation": "identity", "shuffle": False,
+                           "nesterovs_momentum": False}),
+        ("MLPClassifier", {"solver": "adam", "loss": "squared_error", "batch_size": 37}),
+        ("MLPClassifier", {"solver": "sgd", "learning_rate": "invscaling", "dtype": "float32"}),
+        ("MLPRegressor", {"solver": "adam", "activation": "tanh", "dtype": "float32"}),
+        ("MLPRegressor", {"solver": "sgd", "learning_rate": "adaptive", "max_iter": 12}),
+    ],
+    ids=["adam-relu", "sgd-tanh-alpha-l1", "sgd-identity-unshuffled", "adam-squared-error-37",
+         "sgd-invscaling-float32", "regressor-adam-tanh-float32", "regressor-adaptive"],
+)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+def test_compiled_step_is_the_numpy_step_bit_for_bit(digits, monkeypatch, kind, params,
+                                                      weighted):
+    """The buffered step with numba's kernels against _engine.backprop and the NumPy
+    optimiser passes: the same model, bit for bit, in float64 and float32."""
+    from mlpkit.fast import sklearn_kernels
+    from mlpkit.sklearn import _base, _step
+
+    if not sklearn_kernels.load():
+        pytest.skip("numba is not installed (or MLPKIT_NUMBA=0)")
+
+    X, y = digits
+    target = y if kind == "MLPClassifier" else (y - y.mean()) / y.std()
+    w = np.random.default_rng(5).uniform(0.0, 2.0, y.shape[0]) if weighted else None
+    if w is not None and params.get("dtype") == "float32":
+        w = w.astype(np.float32)  # float64 weights: the NumPy step (see the next test)
+    settings = {"hidden_layer_sizes": (24, 12), "max_iter": 4, "random_state": 1, **params}
+    created = []
+    real_create = _step.StochasticStep.create
+
+    def spy(*args):
+        created.append(real_create(*args))
+        return created[-1]
+
+    monkeypatch.setattr(_base.StochasticStep, "create", spy)
+    fast = getattr(mk, kind)(**settings).fit(X, target, sample_weight=w)
+    assert created and all(step is not None for step in created)
+    monkeypatch.setattr(_base.StochasticStep, "create", lambda *args: None)
+    monkeypatch.setattr(sklearn_kernels, "_kernels", {})  # the optimisers' NumPy passes too
+    plain = getattr(mk, kind)(**settings).fit(X, target, sample_weight=w)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, plain.coefs_ + plain.intercepts_,
+                    strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert fast.loss_curve_ == plain.loss_curve_
+
+
+def test_compiled_step_steps_aside_where_it_does_not_apply(digits):
+    from mlpkit.sklearn._step import StochasticStep
+
+    X, y = digits
+    Y = np.eye(10)[y]
+    fitted = mk.MLPClassifier((8,), max_iter=1).fit(X, y)
+    assert (StochasticStep.create(fitted, X, Y, None, 200) is None) == (
+        not mlpkit.fast.sklearn_kernels.load())
+    for changes in ({"activation": "logistic"}, {"dropout": 0.2}):
+        assert StochasticStep.create(clone(fitted).set_params(**changes).fit(X, y), X, Y,
+                                     None, 200) is None
+    assert StochasticStep.create(fitted, X.astype(np.float32), Y, None, 200) is None
+    fitted32 = mk.MLPClassifier((8,), max_iter=1, dtype="float32").fit(X, y)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    assert StochasticStep.create(fitted32, X32, Y32, np.ones(len(y)), 200) is None
+    import scipy.sparse as sp
+
+    assert StochasticStep.create(fitted, sp.csr_matrix(X), Y, None, 200) is None

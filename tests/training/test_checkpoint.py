@@ -63,6 +63,12 @@ CONFIGS = {
             schedule="plateau",
         ),
     ),
+    # sample weights follow their samples into the split, the batches and the resumed epoch
+    "adam-sample-weight-validation-split": dict(
+        optimizer=lambda: mlpkit.Adam(0.02),
+        dropout=0.0,
+        kw=dict(validation_split=0.25, sample_weight=np.random.default_rng(7).uniform(0, 2, 60)),
+    ),
 }
 
 
@@ -185,6 +191,21 @@ def test_resume_with_other_settings_names_the_fields(tmp_path):
             checkpoint=tmp_path,
             resume=True,
         )
+
+
+def test_sample_weights_are_part_of_the_data_fingerprint(tmp_path):
+    X, y = data()
+    w = np.linspace(0.5, 2.0, 60)
+    common = dict(loss="cross_entropy", epochs=4, batch_size=8, seed=1, checkpoint=tmp_path,
+                  resume=True)
+    train(make(), X, y, sample_weight=w, callbacks=[StopAfter(5)], **common)
+    with pytest.raises(CheckpointMismatchError, match=r"data\.sample_weight: checkpoint has "):
+        train(make(), X, y, sample_weight=w[::-1].copy(), **common)
+    with pytest.raises(CheckpointMismatchError, match=r"data\.sample_weight: checkpoint has "
+                                                      r"'[0-9a-f]{16}', this call asks '<absent>'"):
+        train(make(), X, y, **common)
+    history = train(make(), X, y, sample_weight=w, **common)  # the same weights resume
+    assert history.epochs == 4
 
 
 def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):

@@ -65,5 +65,3 @@ def test_lbfgs_refuses_what_it_cannot_do(xor_like):
     with pytest.raises(ValueError, match="without batch_size, validation_split"):
         mlpkit.train(_net(), X, y, loss="cross_entropy", optimizer="lbfgs", batch_size=8,
                      validation_split=0.2)
-    with pytest.raises(ValueError, match="sample_weight is supported with optimizer='lbfgs'"):
-        mlpkit.train(_net(), X, y, loss="cross_entropy", sample_weight=np.ones(200))

@@ -5,7 +5,9 @@ plain lists of arrays (assigning new arrays changes the predictions), and ``_fit
 and ``_fit_lbfgs`` take scikit-learn's steps in scikit-learn's order: the same draws from the
 random state (initial weights, validation split, shuffles), the same mini-batches, the same
 optimiser updates and the same stopping rule. The arithmetic lives in :mod:`._engine`; the
-activations and output errors come from mlpkit's core. ``network_`` gives the fitted model as a
+activations and output errors come from mlpkit's core. The stochastic solvers' mini-batch step
+runs :class:`._step.StochasticStep` where it applies (the same numbers with reused buffers and
+compiled kernels), else :func:`._engine.backprop`. ``network_`` gives the fitted model as a
 :class:`mlpkit.Network`.
 """
 
@@ -32,6 +34,7 @@ from ..training.history import History
 from ..training.lbfgs import minimize_lbfgs
 from ..validation import check_model_size
 from . import _engine
+from ._step import StochasticStep
 
 __all__ = ["BaseMLP"]
 
@@ -383,14 +386,20 @@ class BaseMLP(BaseEstimator):
         n_samples = X.shape[0]
         accumulated_loss = 0.0
         epoch = self.history_.epochs
+        # the same numbers as _engine.backprop, with reused buffers and compiled kernels
+        step = StochasticStep.create(self, X, Y, sample_weight, batch_size)
         for batch, batch_slice in enumerate(gen_batches(n_samples, batch_size)):
             batch_idx = sample_idx[batch_slice] if self.shuffle else batch_slice
-            sw = None if sample_weight is None else sample_weight[batch_idx]
-            batch_loss, coef_grads, intercept_grads = _engine.backprop(
-                self, X[batch_idx], Y[batch_idx], sw, dropout_rng
-            )
+            if step is not None:
+                batch_loss, grads = step.backprop(batch_idx), step.grads
+            else:
+                sw = None if sample_weight is None else sample_weight[batch_idx]
+                batch_loss, coef_grads, intercept_grads = _engine.backprop(
+                    self, X[batch_idx], Y[batch_idx], sw, dropout_rng
+                )
+                grads = coef_grads + intercept_grads
             accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
-            self._optimizer.update_params(params, coef_grads + intercept_grads)
+            self._optimizer.update_params(params, grads)
             for callback in callbacks:
                 callback.on_batch_end(epoch, batch, float(batch_loss))
         return accumulated_loss / n_samples

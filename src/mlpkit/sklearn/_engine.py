@@ -116,6 +116,11 @@ def backprop(est, X, Y, sample_weight=None, dropout_rng=None):
     (aᵀ δ + alpha · W) / Σw and of the intercepts Σ δ / Σw, with δ^L = (a − y) · w for the
     canonical output/loss pairs (mlpkit's core loss gives δ^L for the others); Σw is the
     number of samples without sample weights. ``est.l1`` adds l1 · sign(W) to the gradient.
+
+    The weights enter as in :func:`mlpkit.train`: :meth:`mlpkit.Loss.output_delta` with
+    ``sample_weight`` (here of a ``reduction="sum"`` loss: row k of δ^L times w_k); the
+    division by Σw comes after the products, in scikit-learn's order, where ``train`` puts
+    w_k / Σw into δ^L (the same gradient; other rounding).
     """
     inputs, zs, outs, masks = forward(est, X, keep=True, dropout_rng=dropout_rng)
     output = outs[-1]
@@ -129,12 +134,10 @@ def backprop(est, X, Y, sample_weight=None, dropout_rng=None):
 
     out_act = activation(est.out_activation_)
     core = core_loss(est.loss, est.out_activation_)
-    if out_act.name == core.canonical_activation:
-        delta = output - Y
-    else:
-        delta = core.output_delta(out_act, zs[-1], output, Y)
-    if sample_weight is not None:
-        delta *= sample_weight.reshape(-1, 1)
+    if sample_weight is None and out_act.name == core.canonical_activation:
+        delta = output - Y  # scikit-learn's δ^L = a − y
+    else:  # the core's δ^L, summed: row k times w_k (mlpkit.train's weighting, reduction sum)
+        delta = core.output_delta(out_act, zs[-1], output, Y, sample_weight)
 
     hidden = activation(est.activation)
     l1 = float(getattr(est, "l1", 0.0) or 0.0)
@@ -172,6 +175,29 @@ def unpack(est, packed: np.ndarray) -> None:
         end = start + intercept.size
         est.intercepts_[i] = packed[start:end]
         start = end
+
+
+def _weak(value, dtype: np.dtype):
+    """``value`` as NumPy's promotion uses it with arrays of ``dtype`` (NEP 50): a Python
+    number takes the arrays' dtype, a NumPy scalar keeps its own."""
+    if isinstance(value, bool | int | float) and not isinstance(value, np.generic):
+        return dtype.type(value)
+    return value
+
+
+def _kernel(name: str, *arrays: list[np.ndarray]):
+    """The compiled update ``name`` of :mod:`mlpkit.fast.sklearn_kernels`, or None (no
+    numba, or arrays that are not all C-contiguous of one dtype: the NumPy passes then)."""
+    from ..fast import sklearn_kernels
+
+    kernel = sklearn_kernels.load().get(name)
+    if kernel is None:
+        return None
+    dtypes = {a.dtype for group in arrays for a in group}
+    if len(dtypes) != 1 or not all(a.flags.c_contiguous and a.flags.writeable
+                                   for group in arrays for a in group):
+        return None
+    return kernel
 
 
 class _Optimizer:
@@ -231,7 +257,15 @@ class SGDOptimizer(_Optimizer):
 
     def update_params(self, params, grads) -> None:
         # scikit-learn's updates computed in place: the same operations in the same order,
-        # so the same bits, with fewer temporary arrays
+        # so the same bits, with fewer temporary arrays (one compiled pass with numba)
+        kernel = _kernel("sgd", params, grads, self.velocities)
+        if kernel is not None:
+            for param, velocity, grad in zip(params, self.velocities, grads, strict=True):
+                dtype = param.dtype
+                kernel(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1),
+                       _weak(self.learning_rate, dtype), _weak(self.momentum, dtype),
+                       bool(self.nesterov))
+            return
         for param, velocity, grad in zip(params, self.velocities, grads, strict=True):
             velocity *= self.momentum
             velocity -= self.learning_rate * grad
@@ -277,6 +311,14 @@ class AdamOptimizer(_Optimizer):
         self.learning_rate = (
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
+        kernel = _kernel("adam", params, grads, self.ms, self.vs)
+        if kernel is not None:
+            for param, m, v, grad in zip(params, self.ms, self.vs, grads, strict=True):
+                dtype = param.dtype
+                kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1),
+                       _weak(b1, dtype), _weak(1 - b1, dtype), _weak(b2, dtype),
+                       _weak(1 - b2, dtype), self.learning_rate, _weak(self.epsilon, dtype))
+            return
         for param, m, v, grad in zip(params, self.ms, self.vs, grads, strict=True):
             m *= b1
             m += (1 - b1) * grad

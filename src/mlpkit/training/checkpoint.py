@@ -281,8 +281,12 @@ def _schedule_config(schedule: Schedule) -> dict:
 
 def config_fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *, epochs,
                        batch_size, shuffle, seed, validation_split, loss_goal,
-                       start_epoch) -> dict:
-    """The settings a checkpoint must agree with before it may be resumed."""
+                       start_epoch, w=None) -> dict:
+    """The settings a checkpoint must agree with before it may be resumed (the sample
+    weights ``w``, if any, are part of the data's)."""
+    data = {"shape": list(x.shape), "targets": list(t.shape), "sha256": data_fingerprint(x, t)}
+    if w is not None:
+        data["sample_weight"] = data_fingerprint(w)
     return {
         "network": {"sizes": network.sizes, "dtype": str(network.dtype),
                     "layers": [layer.get_config() for layer in network.layers]},
@@ -298,8 +302,7 @@ def config_fingerprint(network, loss, optimizer, schedule, stopper, x, t, val, *
         "seed": seed if isinstance(seed, int) else None,
         "validation_split": float(validation_split),
         "loss_goal": loss_goal,
-        "data": {"shape": list(x.shape), "targets": list(t.shape),
-                 "sha256": data_fingerprint(x, t)},
+        "data": data,
         "validation_data": None if val is None else data_fingerprint(*val),
     }
 

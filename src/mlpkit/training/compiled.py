@@ -59,8 +59,10 @@ class CompiledEpochs:
     def create(cls, engine: str, run, every: int | None) -> CompiledEpochs | None:
         """The compiled epoch for ``run``, or None where the loop must step batch by batch
         (``engine="plain"``, batches where it does not pay, an unsupported setting,
-        ``checkpoint_every`` or a callback that wants every batch)."""
+        ``checkpoint_every``, sample weights or a callback that wants every batch)."""
         if engine == "plain" or run.settings["batch_size"] is None or every is not None:
+            return None
+        if run.data.w is not None:  # the compiled epoch has no sample weights
             return None
         if any(wants_every_batch(callback) for callback in run.callbacks):
             return None

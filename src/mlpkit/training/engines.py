@@ -34,15 +34,16 @@ class PlainEngine:
         self.output: np.ndarray | None = None
         self.delta: np.ndarray | None = None
 
-    def forward_loss(self, x: np.ndarray, t: np.ndarray) -> float:
+    def forward_loss(self, x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None) -> float:
         """Forward pass of batch ``x`` (n, n_inputs); returns E against ``t`` (n, n_outputs)
-        and keeps the output error δ^L for :meth:`backward`."""
+        and keeps the output error δ^L for :meth:`backward`. Sample weights ``w`` (n,) weight
+        each sample's loss: E = Σ w_k E_k / Σ w_k, δ^L_k scaled by w_k / Σ w (not 1/n)."""
         a = x
         for layer in self.network.layers:
             a = layer.forward(a, training=True)  # z = a_prev · W + b, a = σ(z)
         output = self.network.output_layer
         assert output.z is not None  # set by forward
-        value, self.delta = self.loss.value_and_delta(output.activation, output.z, a, t)
+        value, self.delta = self.loss.value_and_delta(output.activation, output.z, a, t, w)
         self.output = a
         return value
 
@@ -62,11 +63,12 @@ class PlainEngine:
 
 
 def make_engine(engine: str, network: Network, loss: Loss, optimizer: Optimizer,
-                input_norm2: float = math.inf):
+                input_norm2: float = math.inf, weighted: bool = False):
     """The engine named ``engine`` ("auto", "fast" or "plain") for this training run.
 
     "auto" is the fast engine where it supports the network, loss and optimiser, else the
-    plain one; "fast" raises ValueError (saying why) where it does not apply.
+    plain one; "fast" raises ValueError (saying why) where it does not apply. The fast
+    engine has no sample weights: ``weighted`` runs take the plain one.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
@@ -74,7 +76,8 @@ def make_engine(engine: str, network: Network, loss: Loss, optimizer: Optimizer,
         return PlainEngine(network, loss, optimizer)
     from ..fast.engine import FastEngine
 
-    reason = FastEngine.unsupported(network, loss, optimizer)
+    reason = "sample_weight (the fast engine has no weighted kernels)" if weighted else \
+        FastEngine.unsupported(network, loss, optimizer)
     if reason is None:
         return FastEngine(network, loss, optimizer, input_norm2)
     if engine == "fast":

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..losses import Loss, get_loss
 from ..network import Network
+from ..validation import check_sample_weight
 from .history import History
 
 __all__ = ["LBFGSResult", "minimize_lbfgs", "train_lbfgs", "train_with_lbfgs"]
@@ -71,20 +72,6 @@ class LBFGSResult:
     message: str
 
 
-def _check_weights(sample_weight, n_samples: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample, "
-            f"got shape {w.shape}"
-        )
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("sample_weight must be finite, >= 0 and not all 0")
-    return w
-
-
 def train_lbfgs(
     network: Network,
     X,
@@ -107,9 +94,10 @@ def train_lbfgs(
     T : array (n_samples, n_outputs), or (n_samples,) class labels for cross-entropy
     loss : str or Loss
         Averaged over the samples; with ``sample_weight`` a weighted average
-        Σ_k w_k E_k / Σ_k w_k.
+        Σ_k w_k E_k / Σ_k w_k (:meth:`Loss.output_value` and :meth:`Loss.output_delta`
+        with ``sample_weight``, as every mini-batch of :func:`mlpkit.train`).
     sample_weight : array (n_samples,) or None
-        Weight of each sample's loss.
+        Weight of each sample's loss (finite, >= 0, not all 0).
     weight_decay : float >= 0
         Adds ``weight_decay / 2 · Σ ‖W‖²`` (weights, not biases) to the loss.
     max_iter, max_fun, tol
@@ -119,23 +107,21 @@ def train_lbfgs(
     """
     loss = get_loss(loss)
     x, t = network.check_batch(X, T, loss)
-    w = _check_weights(sample_weight, x.shape[0])
+    w = None if sample_weight is None else check_sample_weight(sample_weight, x.shape[0])
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     params = network.parameters()
     shapes = [p.shape for p, _ in params]
     sizes = [p.size for p, _ in params]
     weight_ids = {id(layer.weights) for layer in network.dense_layers}
-    scale = np.ones(x.shape[0]) / x.shape[0] if w is None else w / w.sum()
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
         parts = np.split(theta, np.cumsum(sizes)[:-1])
         network.set_weights([p.reshape(shape) for p, shape in zip(parts, shapes, strict=True)])
         a = network.forward(x)
         out = network.output_layer
-        value = _weighted_value(loss, a, t, scale)
         z = out.z if out.z is not None else a  # set by forward
-        delta = loss.output_delta(out.activation, z, a, t) * (scale * x.shape[0])[:, None]
+        value, delta = loss.value_and_delta(out.activation, z, a, t, w)
         network.backward(delta.astype(network.dtype, copy=False))
         grads = []
         for p, g in network.parameters():
@@ -172,17 +158,6 @@ def train_lbfgs(
         converged=result.status == 0,
         message=str(result.message),
     )
-
-
-def _weighted_value(loss: Loss, a: np.ndarray, t: np.ndarray, scale: np.ndarray) -> float:
-    """Σ_k scale_k · E_k for the samples' losses E_k (scale = w / Σw)."""
-    if np.all(scale == scale[0]):
-        return loss.value(a, t) * (scale[0] * a.shape[0])
-    per_sample = getattr(loss, "_per_sample", None)
-    if per_sample is not None:
-        return float(np.dot(scale, per_sample(a, t)))
-    # E_k one sample at a time through value() of a one-sample batch
-    return float(sum(s * loss.value(a[k : k + 1], t[k : k + 1]) for k, s in enumerate(scale)))
 
 
 def train_with_lbfgs(network: Network, X, T, loss, *, epochs: int, sample_weight=None,

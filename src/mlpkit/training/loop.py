@@ -116,9 +116,21 @@ def train(
         BLAS threads for this run; None chooses by layer size and machine load (one thread for
         small products or a busy machine; see :mod:`mlpkit.fast.threads`).
     sample_weight : array (n_samples,) or None
-        Weight of each sample's loss (a weighted mean); with ``optimizer="lbfgs"`` only, which
-        trains on the full batch with L-BFGS for at most ``epochs`` iterations
-        (:func:`mlpkit.training.lbfgs.train_lbfgs`).
+        Weight w_k >= 0 of each sample's loss (finite, not all 0): every sample's loss term
+        E_k is multiplied by w_k. A batch B's loss is the weighted mean
+        Σ_(k∈B) w_k E_k / Σ_(k∈B) w_k (with ``reduction="sum"``: Σ_(k∈B) w_k E_k), and its
+        gradients are those of that number: row k of δ^L carries w_k / Σ_(k∈B) w_k where the
+        unweighted mean has 1/|B|. This is scikit-learn's normalisation of a mini-batch (and
+        :mod:`mlpkit.sklearn`'s, which calls the same :meth:`Loss.output_delta`); a batch
+        whose weights are all 0 has loss 0 and zero gradients (its optimiser step is still
+        taken). The weights follow their samples through shuffling and ``validation_split``;
+        the History's ``loss`` is the weighted mean Σ w_k E_k / Σ w_k over the epoch's
+        batches, ``val_loss`` weighted by the held-out samples' weights (``validation_data``
+        may be a triple (X_val, T_val, w_val); a pair is unweighted); the accuracies count
+        samples, unweighted. All ones trains exactly as no weights, bit for bit. The fast
+        engine has no weighted kernels: with weights ``engine="auto"`` runs the plain core and
+        ``engine="fast"`` raises ValueError. With ``optimizer="lbfgs"`` the full batch is
+        weighted the same way (:func:`mlpkit.training.lbfgs.train_lbfgs`).
     engine : {"auto", "fast", "plain"}
         Who computes each step. ``"plain"`` runs exactly the lecture core: ``Dense.forward``
         and ``backward``, ``Activation.derivative``, the ``Loss`` and ``Optimizer.step`` (edit
@@ -132,9 +144,10 @@ def train(
         :func:`mlpkit.fast.online.pays`), every epoch of SGD on Dense layers (biases
         on or off; the cross-entropies, squared error, weight decay, L1) runs in one compiled
         call (:mod:`mlpkit.training.compiled`; equal to "plain" to float rounding), unless a
-        callback overrides ``on_batch_end`` (and not ``on_batches_end``) or
-        ``checkpoint_every`` is set: those step every batch from Python, about 10× slower at
-        ``batch_size=1``. A stop request is then honoured at the end of the epoch.
+        callback overrides ``on_batch_end`` (and not ``on_batches_end``),
+        ``checkpoint_every`` or ``sample_weight`` is set: those step every batch from Python,
+        about 10× slower at ``batch_size=1``. A stop request is then honoured at the end of
+        the epoch.
 
     Raises
     ------
@@ -148,11 +161,6 @@ def train(
 
         return train_with_lbfgs(**{k: v for k, v in locals().items()
                                    if k not in ("optimizer", "engine")})
-    if sample_weight is not None:
-        raise ValueError(
-            "sample_weight is supported with optimizer='lbfgs' (full batch) only, got "
-            f"optimizer={optimizer!r}; mlpkit.sklearn's estimators weight mini-batches"
-        )
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     settings: dict[str, Any] = {
@@ -173,7 +181,7 @@ def train(
     rng = as_generator(seed)
     with open_checkpoint(checkpoint, checkpoint_every, resume, rng) as checkpointed:
         data = TrainingData.prepare(network, run.loss, X, T, validation_data,
-                                    settings["validation_split"], rng)
+                                    settings["validation_split"], rng, sample_weight)
         with (blas_threads(threads, network.sizes, rows_per_step(X, batch_size)) as chosen,
               CollapseGuard(chosen, explicit=threads is not None) as run.guard):
             return run.train(data, checkpointed, rng, engine)
@@ -207,9 +215,9 @@ class _Run:
         checkpointed.set_fingerprint(
             network=self.network, loss=self.loss, optimizer=self.optimizer,
             schedule=self.schedule, stopper=self.stopper, x=data.given[0], t=data.given[1],
-            val=data.given_val, start_epoch=start_epoch, **self.settings)
-        self.batches = Batches(data.x, data.t, self.settings["batch_size"])
-        self.tally = EpochTally(self.network, self.loss, data.t)
+            val=data.given_val, w=data.given_w, start_epoch=start_epoch, **self.settings)
+        self.batches = Batches(data.x, data.t, self.settings["batch_size"], data.w)
+        self.tally = EpochTally(self.network, self.loss, data.t, data.w)
         self.schedule.start(self.optimizer.learning_rate)
         self.monitor = self._monitor()
         first_epoch, first_batch = start_epoch, 0
@@ -223,7 +231,7 @@ class _Run:
         every = None if checkpointed.saver is None else checkpointed.saver.every
         self.compiled = CompiledEpochs.create(engine, self, every)  # a whole epoch per call
         self.engine: Any = None if self.compiled is not None else make_engine(
-            engine, self.network, self.loss, self.optimizer, data.norm2)
+            engine, self.network, self.loss, self.optimizer, data.norm2, data.w is not None)
         for callback in self.callbacks:
             callback.stop_training = False
             callback.on_train_begin(self.network, self.history, self.batches.count)
@@ -266,12 +274,14 @@ class _Run:
         for batch in range(first_batch, batches.count):
             guard.batch_start()
             xb, tb = batches.get(batch, order)
+            wb = batches.weights(batch, order)  # None without sample weights
             start, stop = batches.bounds(batch)
-            batch_loss = engine.forward_loss(xb, tb)  # forward pass and loss
+            batch_loss = engine.forward_loss(xb, tb) if wb is None else \
+                engine.forward_loss(xb, tb, wb)  # forward pass and loss
             self._check_loss(epoch, batch, batch_loss)
             engine.backward()  # backpropagation: every ∂E/∂W, ∂E/∂b
             self._check_gradients(epoch, batch, batch_loss)
-            tally.add(engine.output, tb, batch_loss, start, stop)
+            tally.add(engine.output, tb, batch_loss, start, stop, wb)
             engine.step()  # gradient descent step
             guard.batch_end(stop - start)  # other work took a core: one BLAS thread
             if self._batch_end(epoch, batch, batch_loss):
@@ -313,7 +323,8 @@ class _Run:
         epoch_loss = tally.epoch_loss()
         val_loss = val_accuracy = math.nan
         if data.x_val is not None and data.t_val is not None:
-            val_loss, val_accuracy = evaluate(self.network, self.loss, data.x_val, data.t_val)
+            val_loss, val_accuracy = evaluate(self.network, self.loss, data.x_val, data.t_val,
+                                              sample_weight=data.w_val)
         self.history.append(loss=epoch_loss, accuracy=tally.accuracy(), val_loss=val_loss,
                             val_accuracy=val_accuracy,
                             learning_rate=self.optimizer.learning_rate,
@@ -355,18 +366,25 @@ class _Run:
 
 
 def evaluate(network: Network, loss: Loss, x: np.ndarray, t: np.ndarray,
-             batch_size: int = 4096) -> tuple[float, float]:
+             batch_size: int = 4096, sample_weight: np.ndarray | None = None
+             ) -> tuple[float, float]:
     """Loss and accuracy of ``network`` over (x, t), in chunks so large sets need little
-    memory; the loss is the exact one of :meth:`Loss.output_value`."""
+    memory; the loss is the exact one of :meth:`Loss.output_value`, weighted by
+    ``sample_weight`` (n,) if given (Σ w_k E_k / Σ w_k); the accuracy is unweighted."""
     total, correct_weight = 0.0, 0.0
     n = x.shape[0]
+    w = sample_weight
     output = network.output_layer
     for start in range(0, n, batch_size):
         a = network.forward(x[start:start + batch_size])
         tb = t[start:start + batch_size]
+        wb = None if w is None else w[start:start + batch_size]
         assert output.z is not None  # set by forward
-        value = loss.output_value(output.activation, output.z, a, tb)
-        total += value * (a.shape[0] if loss.reduction == "mean" else 1.0)
+        value = loss.output_value(output.activation, output.z, a, tb, wb)
+        if loss.reduction == "mean":
+            value *= a.shape[0] if wb is None else float(wb.sum())
+        total += value
         correct_weight += accuracy_from_outputs(a, tb, output.activation.name) * a.shape[0]
-    mean = total / n if loss.reduction == "mean" else total
-    return mean, correct_weight / n
+    if loss.reduction == "mean":
+        total /= n if w is None else float(w.sum())
+    return total, correct_weight / n

@@ -20,8 +20,12 @@ class EpochTally:
     (found once) in one pass when the epoch ends or a checkpoint needs the count.
     """
 
-    def __init__(self, network: Network, loss: Loss, t: np.ndarray) -> None:
+    def __init__(self, network: Network, loss: Loss, t: np.ndarray,
+                 w: np.ndarray | None = None) -> None:
         self.n = t.shape[0]
+        # a mean loss is a mean over the samples, or with sample weights w the weighted mean
+        # Σ_k w_k E_k / Σ_k w_k: each batch's (weighted) mean counts with its size (Σ of its w)
+        self.total_weight = float(self.n if w is None else w.sum())
         self.per_sample = loss.reduction == "mean"
         self.activation_name = network.output_layer.activation.name
         self.several = network.n_outputs > 1
@@ -42,10 +46,15 @@ class EpochTally:
         self.counted = min(first_sample, self.n)
 
     def add(self, a: np.ndarray, tb: np.ndarray, batch_loss: float, start: int,
-            stop: int) -> None:
-        """Record the batch at positions [start, stop): outputs ``a``, targets ``tb``."""
+            stop: int, wb: np.ndarray | None = None) -> None:
+        """Record the batch at positions [start, stop): outputs ``a``, targets ``tb``, sample
+        weights ``wb`` or None."""
         self.last_finite = batch_loss
-        self.total_loss += batch_loss * (stop - start) if self.per_sample else batch_loss
+        if self.per_sample:
+            size = stop - start if wb is None else float(wb.sum())
+            self.total_loss += batch_loss * size
+        else:
+            self.total_loss += batch_loss
         if self.predicted is not None:  # several outputs
             a.argmax(axis=1, out=self.predicted[start:stop])
         else:
@@ -76,7 +85,7 @@ class EpochTally:
         self.counted = upto
 
     def epoch_loss(self) -> float:
-        return self.total_loss / self.n if self.per_sample else self.total_loss
+        return self.total_loss / self.total_weight if self.per_sample else self.total_loss
 
     def accuracy(self) -> float:
         return self.total_correct / self.n
