@@ -77,21 +77,28 @@ def _adam(param, grad, m, v, c1, c2, step, eps, tiny):  # pragma: no cover - num
         param[i] -= step * (m_i / (np.sqrt(v_i) + eps))
 
 
+def numba_jit():
+    """numba's ``njit`` decorator as the fast engine compiles with it (one thread, the GIL
+    released, NumPy's error model, cached on disk, no fastmath), or None without numba or
+    with ``MLPKIT_NUMBA=0``."""
+    if os.environ.get("MLPKIT_NUMBA", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba.njit(nogil=True, error_model="numpy", cache=True)
+
+
 def _load() -> dict:
     global _kernels
     if _kernels is None:
-        try:
-            if os.environ.get("MLPKIT_NUMBA", "1") == "0":
-                raise ImportError("disabled by MLPKIT_NUMBA=0")
-            import numba
-        except ImportError:
-            _kernels = {}
-        else:
-            # One thread: a parallel Adam measured 5x slower inside training, its worker
-            # threads and OpenBLAS's spinning threads taking the two cores from each other.
-            # No fastmath: the kernels round exactly as the NumPy passes do.
-            jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-            _kernels = {"sgd": jit(_sgd), "momentum": jit(_momentum), "adam": jit(_adam)}
+        # One thread: a parallel Adam measured 5x slower inside training, its worker
+        # threads and OpenBLAS's spinning threads taking the two cores from each other.
+        # No fastmath: the kernels round exactly as the NumPy passes do.
+        jit = numba_jit()
+        _kernels = {} if jit is None else {"sgd": jit(_sgd), "momentum": jit(_momentum),
+                                           "adam": jit(_adam)}
     return _kernels
 
 
@@ -339,7 +346,7 @@ def _load_fused() -> dict:
         inline = numba.njit(inline="always", error_model="numpy", cache=True)
         _delta_c, _column_sums_c = inline(_delta), inline(_column_sums)
         _total_c = inline(_total)
-        jit = numba.njit(nogil=True, error_model="numpy", cache=True)
+        jit = numba_jit()
         kernels["bias_activation"] = jit(_bias_activation)
         kernels["sigmoid_finish"] = jit(_sigmoid_finish)
         kernels["squared_error_output"] = jit(_squared_error_output)

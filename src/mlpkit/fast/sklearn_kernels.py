@@ -15,9 +15,9 @@ them off, and :func:`load` then returns an empty dict (the estimator takes its N
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from .kernels import numba_jit
 
 __all__ = ["load"]
 
@@ -89,16 +89,9 @@ def load() -> dict:
     """The compiled kernels by name, or {} without numba (or with ``MLPKIT_NUMBA=0``)."""
     global _kernels
     if _kernels is None:
-        try:
-            if os.environ.get("MLPKIT_NUMBA", "1") == "0":
-                raise ImportError("disabled by MLPKIT_NUMBA=0")
-            import numba
-        except ImportError:
-            _kernels = {}
-        else:
-            jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-            _kernels = {name: jit(function) for name, function in (
-                ("bias_relu", _bias_relu), ("bias", _bias),
-                ("relu_derivative", _relu_derivative), ("tanh_derivative", _tanh_derivative),
-                ("coef_grad", _coef_grad), ("sgd", _sgd), ("adam", _adam))}
+        jit = numba_jit()
+        _kernels = {} if jit is None else {name: jit(function) for name, function in (
+            ("bias_relu", _bias_relu), ("bias", _bias),
+            ("relu_derivative", _relu_derivative), ("tanh_derivative", _tanh_derivative),
+            ("coef_grad", _coef_grad), ("sgd", _sgd), ("adam", _adam))}
     return _kernels
