@@ -109,15 +109,21 @@ def _dot(a, b):  # pragma: no cover - compiled by numba, any order of the sum (s
     return total
 
 
+def _top(z):  # pragma: no cover - inlined by numba
+    # max z_j, NaN if any z_j is NaN (as np.max): the shift of softmax and log-sum-exp
+    top = z[0]
+    for j in range(1, z.shape[0]):
+        if z[j] > top or z[j] != z[j]:
+            top = z[j]
+    return top
+
+
 def _activate(kind, z, a, one):  # pragma: no cover - compiled by numba
     # a = σ(z) for one sample, in the operation order of mlpkit.activations
     zero = one - one
     n = z.shape[0]
     if kind == SOFTMAX:
-        top = z[0]
-        for j in range(1, n):
-            if z[j] > top or z[j] != z[j]:
-                top = z[j]
+        top = _top_c(z)
         total = zero
         for j in range(n):
             a[j] = np.exp(z[j] - top)
@@ -298,10 +304,7 @@ def _exact_value(loss_kind, z, t, one):  # pragma: no cover - compiled by numba
     n = z.shape[0]
     total = zero
     if loss_kind == CROSS_ENTROPY:
-        top = z[0]
-        for j in range(1, n):
-            if z[j] > top or z[j] != z[j]:
-                top = z[j]
+        top = _top_c(z)
         exps = zero
         for j in range(n):
             exps += np.exp(z[j] - top)
@@ -720,14 +723,14 @@ def _epoch(x, t, order, size, fl, it, lim, outputs):  # pragma: no cover - compi
 
 
 # the compiled functions, set by mlpkit.fast.online._kernel (helpers before their callers)
-NAMES = ("row", "layer_row", "inputs_listed", "prefetch", "derivative", "dot", "activate",
+NAMES = ("row", "layer_row", "inputs_listed", "prefetch", "derivative", "dot", "top", "activate",
          "list_nonzero", "list_inputs", "gather", "add_rows", "add_dense", "add_scaled",
          "forward", "layer", "exact_value", "output_delta", "propagate", "backward", "norm2",
          "abs_max", "gradient_sum", "gradients_finite", "weights_stay_finite", "regularise",
          "apply", "row_gradient", "column_gradient", "sgd_rows", "update_weights",
          "update_biases", "step", "prefetch_rows", "epoch")
 # compiled into their callers (a view is returned: compiled functions return no new arrays)
-INLINE = ("row", "layer_row", "inputs_listed", "derivative", "add_scaled")
+INLINE = ("row", "layer_row", "inputs_listed", "derivative", "top", "add_scaled")
 # the sums of products (the matrix products' parts): a · b + c may be one fused multiply-add
 # there, rounded once, as BLAS does; the dot product may also sum in any order (vector lanes);
 # and plain SGD's w − η g for batches of more than one. Nowhere else: the element-wise
@@ -741,4 +744,4 @@ _list_inputs_c = _gather_c = _forward_c = _layer_c = _exact_value_c = _output_de
 _propagate_c = _backward_c = _norm2_c = _abs_max_c = _gradient_sum_c = None
 _gradients_finite_c = _weights_stay_finite_c = _regularise_c = _apply_c = None
 _row_gradient_c = _column_gradient_c = _update_weights_c = _update_biases_c = None
-_step_c = _epoch_c = _prefetch_c = _prefetch_rows_c = None
+_step_c = _epoch_c = _prefetch_c = _prefetch_rows_c = _top_c = None
