@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import os
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import IO, Any
 
@@ -207,6 +204,12 @@ class _FetchError(Exception):
 
 def _fetch(url: str, out: IO[bytes], desc: str, progress: bool | None) -> str:
     """Stream ``url`` into ``out``; return the SHA-256 of the bytes received."""
+    # Imported here: http.client and urllib (email, ssl, socket) take ~0.1 s to import, which
+    # every ``import mlpkit`` would pay for a download that most processes never make.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     hasher, size = hashlib.sha256(), 0
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
