@@ -173,6 +173,20 @@ def test_the_limit_holds_inside_the_block_and_is_lifted_after():
     assert blas_counts() == before
 
 
+def test_the_controller_is_kept_until_a_module_is_imported(monkeypatch):
+    import sys
+    import types
+
+    kept = policy.blas_controller()
+    assert policy.blas_controller() is kept
+    # an import may load another BLAS: the next call scans the libraries again
+    monkeypatch.setitem(sys.modules, "_mlpkit_test_new_module", types.ModuleType("new"))
+    fresh = policy.blas_controller()
+    assert fresh is not kept and policy.blas_controller() is fresh
+    with policy.blas_threads(1, [784, 512, 10], 128):  # the kept controller still limits
+        assert set(blas_counts()) <= {1}
+
+
 def test_train_runs_with_the_chosen_count():
     if not blas_counts():
         pytest.skip("threadpoolctl finds no BLAS library")

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fast.threads import blas_controller
 from ..losses import Loss
 from ..network import Network
 from ..optimizers import Optimizer
@@ -55,10 +56,8 @@ class _BlasThreads:
     def enter(self) -> None:
         with self.lock:
             if self.running == 0:
-                from threadpoolctl import ThreadpoolController
-
                 self.before = [(library, library.num_threads)
-                               for library in ThreadpoolController().lib_controllers]
+                               for library in blas_controller().lib_controllers]
             self.running += 1
 
     def leave(self) -> None:
