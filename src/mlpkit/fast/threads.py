@@ -7,17 +7,17 @@ through environment variables, which only act before NumPy is loaded).
 
   - **one thread for small products**: when the largest matrix product of a training step,
     batch × n_inputs × n_outputs multiply-adds over the layers, is below
-    :data:`SMALL_PRODUCT` (2²⁵, about 33.5 million). Measured on the 2-core development
-    machine (AMD EPYC, OpenBLAS 0.3 with its SkylakeX kernels, quiet, 2026-12-03), one epoch
-    of 12,000 Fashion-MNIST images on one / two threads: ``train`` with Adam,
-    784-512-256-10 at batch 64 (largest product 25.7 M) 0.50 / 0.74 s, at batch 128 (51 M)
-    0.45 / 0.26 s, 784-400-10 at batch 128 (40 M) 0.24 / 0.16 s; 784-100-10 and 784-200-10
-    at batches 128–256 (10–20 M) within 7 %, one thread ahead; the estimator
-    ``MLPClassifier((100,))`` in float64 at batch 200 (15.7 M) 0.13 / 0.18 s, ``(200,)`` (31 M)
-    0.24 / 0.32 s, ``(400,)`` (63 M) 0.45 / 0.44 s. (An earlier machine gained 8–13 % from a
-    second thread at 10–13 M; the threshold was 2²³ then.) With other processes running, a
-    second thread made a 10 × 784 × 100 product up to 47× slower (154 µs → 7.3 ms) while its
-    threads spun waiting for a core;
+    :data:`SMALL_PRODUCT` (2²³, about 8.4 million). Measured on the 2-core development machine
+    (OpenBLAS 0.3, float32, quiet): a whole fast-engine step of the 784-100-10 net takes 0.192
+    / 0.230 ms on one / two threads at batch 32 (largest product 2.5 M), 0.295 / 0.314 ms at
+    batch 64 (5.0 M: the momentum update alone 0.026 / 0.087 ms, reading a gradient that two
+    cores wrote), 0.523 / 0.481 ms at batch 128 (10 M); 784-256-10 at batch 64 (12.8 M) 0.652
+    / 0.567 ms. With other processes running, a second thread made a 10 × 784 × 100 product
+    up to 47× slower (154 µs → 7.3 ms) while its threads spun waiting for a core. On the AMD
+    EPYC development machine (2026-12-03) a second thread's effect between 2²³ and 2²⁵ flipped
+    within a quarter of an hour (C3's net at batch 64, largest product 25.7 M: 0.50 / 0.74 s
+    per 12,000 images, then 0.55 / 0.35 s; ``MLPClassifier((100,))`` in float64, 15.7 M: 0.13
+    / 0.18 s, then 0.14 / 0.10 s), so the threshold stayed;
   - **no more threads than there are idle cores**: the cores this process may use, less the
     runnable tasks of other processes at the start of training (``/proc/loadavg`` less this
     process's own runnable threads, such as another library's workers still spinning; on a
@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: multiply-adds of the largest product below which one BLAS thread is used
-SMALL_PRODUCT = 1 << 25
+SMALL_PRODUCT = 1 << 23
 
 
 def check_threads(threads) -> int | None:
