@@ -231,9 +231,9 @@ _controller_modules = -1  # len(sys.modules) when it was made
 
 def blas_controller() -> Any:
     """threadpoolctl's ``ThreadpoolController`` of the thread pools this process has loaded,
-    made once and kept: making one scans every loaded shared library (1.2 ms per
-    :func:`mlpkit.train` call on a bare process, about 20 ms with PyTorch loaded). Made again
-    when modules were imported since (an import may bring another BLAS)."""
+    made once and kept: making one scans every loaded shared library, 1.5-2 ms that every
+    :func:`mlpkit.train` call paid before (measured with and without PyTorch loaded). Made
+    again when modules were imported since (an import may bring another BLAS)."""
     global _controller, _controller_modules
     if _controller is None or len(sys.modules) != _controller_modules:
         from threadpoolctl import ThreadpoolController
