@@ -4,6 +4,8 @@ estimators and the CLI. No timings here."""
 from __future__ import annotations
 
 import os
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -174,9 +176,6 @@ def test_the_limit_holds_inside_the_block_and_is_lifted_after():
 
 
 def test_the_controller_is_kept_until_a_module_is_imported(monkeypatch):
-    import sys
-    import types
-
     kept = policy.blas_controller()
     assert policy.blas_controller() is kept
     # an import may load another BLAS: the next call scans the libraries again
