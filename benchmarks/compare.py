@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import mlpkit
-from mlpkit import SGD, Adam, mlp, train
-from mlpkit.losses import CrossEntropy, SquaredError
+from mlpkit import train
 
 
 @dataclass(frozen=True)
@@ -214,8 +213,10 @@ class PeakRSS:
 # -- mlpkit -------------------------------------------------------------------------------------
 
 
-def build_mlpkit(cfg: Config, seed: int):
-    network = mlp(
+def build_mlpkit(cfg: Config, seed: int, package=mlpkit):
+    """Network, loss and optimiser of ``cfg`` made with ``package`` (mlpkit, or another
+    version of it imported under another name, see ``against_commit.py``)."""
+    network = package.mlp(
         list(cfg.sizes),
         activation=cfg.hidden,
         output_activation=cfg.output,
@@ -223,11 +224,12 @@ def build_mlpkit(cfg: Config, seed: int):
         seed=seed,
         dtype=np.float32,
     )
-    loss = SquaredError(half=True) if cfg.output == "sigmoid" else CrossEntropy()
+    losses = package.losses
+    loss = losses.SquaredError(half=True) if cfg.output == "sigmoid" else losses.CrossEntropy()
     if cfg.optimizer == "sgd":
-        optimizer = SGD(cfg.learning_rate, momentum=cfg.momentum)
+        optimizer = package.SGD(cfg.learning_rate, momentum=cfg.momentum)
     else:
-        optimizer = Adam(cfg.learning_rate)
+        optimizer = package.Adam(cfg.learning_rate)
     return network, loss, optimizer
 
 
@@ -248,16 +250,19 @@ class MlpkitRun:
 
     framework = "mlpkit"
 
-    def __init__(self, cfg: Config, data, seed: int) -> None:
+    def __init__(self, cfg: Config, data, seed: int, package=mlpkit) -> None:
         (self.x, y), (self.x_test, self.y_test) = data
         self.cfg = cfg
-        self.network, self.loss, self.optimizer = build_mlpkit(cfg, seed)
+        self.package = package
+        self.network, self.loss, self.optimizer = build_mlpkit(cfg, seed, package)
         self.t = _targets(cfg, y)
         self.rng = np.random.default_rng(seed)
-        self.history = mlpkit.History()
+        self.history = package.History()
+        # an older mlpkit may have no thread policy (then its BLAS keeps its own setting)
+        self.options = {"threads": THREADS} if package is mlpkit or THREADS is not None else {}
 
     def epoch(self) -> float:
-        train(
+        self.package.train(
             self.network,
             self.x,
             self.t,
@@ -267,7 +272,7 @@ class MlpkitRun:
             batch_size=self.cfg.batch_size,
             seed=self.rng,
             history=self.history,
-            threads=THREADS,
+            **self.options,
         )
         return self.history.seconds[-1]
 
