@@ -258,8 +258,8 @@ class MlpkitRun:
         self.t = _targets(cfg, y)
         self.rng = np.random.default_rng(seed)
         self.history = package.History()
-        # an older mlpkit may have no thread policy (then its BLAS keeps its own setting)
-        self.options = {"threads": THREADS} if package is mlpkit or THREADS is not None else {}
+        # another commit's mlpkit may have no ``threads`` (its BLAS then keeps its own setting)
+        self.options = {"threads": THREADS} if package is mlpkit else {}
 
     def epoch(self) -> float:
         self.package.train(
