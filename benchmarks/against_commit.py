@@ -61,8 +61,12 @@ def _imports_mlpkit(source: str) -> bool:
 def import_commit(sha: str, folder: Path) -> ModuleType:
     """``src/mlpkit`` of commit ``sha``, extracted under ``folder`` and imported under its own
     name (``mlpkit_<short hash>``)."""
-    archive = subprocess.run(["git", "archive", "--format=tar", sha, "src/mlpkit"], cwd=ROOT,
-                             capture_output=True, check=True).stdout
+    done = subprocess.run(["git", "archive", "--format=tar", sha, "src/mlpkit"], cwd=ROOT,
+                          capture_output=True)
+    if done.returncode != 0:
+        raise ValueError(f"commit {sha[:10]} has no src/mlpkit to compare with: "
+                         f"{done.stderr.decode(errors='replace').strip()}")
+    archive = done.stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
     name = f"mlpkit_{sha[:10]}"
@@ -79,7 +83,8 @@ def import_commit(sha: str, folder: Path) -> ModuleType:
 
 
 def race(runs: dict, epochs: int) -> dict[str, list[float]]:
-    """Seconds of each epoch per run: a warm-up epoch each, then the others interleaved."""
+    """Seconds of each epoch per run: ``epochs`` rounds of one epoch of every run (the first
+    round is the warm-up)."""
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(epochs):
         for name, run in runs.items():

@@ -92,3 +92,13 @@ def test_only_import_statements_count_as_importing_mlpkit():
     assert against_commit._imports_mlpkit("from mlpkit import train\n")
     assert not against_commit._imports_mlpkit("from . import mlpkit\nimport mlpkitten\n")
     assert not against_commit._imports_mlpkit('SCRIPT = """\nimport mlpkit\n"""\n')
+
+
+def test_a_commit_without_the_package_is_named(tmp_path, monkeypatch):
+    def archive_fails(command, **kwargs):
+        return subprocess.CompletedProcess(command, 128, stdout=b"",
+                                           stderr=b"fatal: pathspec 'src/mlpkit' did not match")
+
+    monkeypatch.setattr(against_commit.subprocess, "run", archive_fails)
+    with pytest.raises(ValueError, match=r"commit 1234567890 has no src/mlpkit .*pathspec"):
+        against_commit.import_commit("1234567890" * 4, tmp_path)
