@@ -48,7 +48,6 @@ def test_the_commits_copy_is_its_own_package_and_trains_as_this_one(tmp_path):
     np.testing.assert_array_equal(*weights)
 
 
-@needs_git
 def test_a_commit_whose_package_imports_mlpkit_by_name_is_refused(tmp_path, monkeypatch):
     run = subprocess.run
 
@@ -57,7 +56,7 @@ def test_a_commit_whose_package_imports_mlpkit_by_name_is_refused(tmp_path, monk
         folder.mkdir(parents=True)
         (folder / "__init__.py").write_text("from mlpkit.layers import Dense\n")
         tar = run(["tar", "-cf", "-", "-C", str(tmp_path / "made"), "src"],
-                             capture_output=True, check=True).stdout
+                  capture_output=True, check=True).stdout
         return subprocess.CompletedProcess(command, 0, stdout=tar)
 
     monkeypatch.setattr(against_commit.subprocess, "run", archive_with_absolute_import)
